@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Local safety rules (DESIGN invariants 1 and 2), applied to a raw snapshot
+ * before anything of it is served. A refused entry is removed and recorded
+ * in d->refused with its reason; the rest is still served. Admission never
+ * logs: the caller logs each refusal once.
+ */
+#ifndef PROV_ADMIT_H
+#define PROV_ADMIT_H
+
+#include <stdint.h>
+
+#include "directory.h"
+#include "localdb.h"
+
+struct admit_policy {
+	uint32_t min_id;
+	uint32_t max_id;
+	const char *home_base;
+	const char *default_shell;
+	const struct dir_strv *shells; /* from /etc/shells */
+	const struct localdb *local;
+};
+
+/* 0, or -ENOMEM (then d is unchanged in meaning but may hold partial
+ * refusals; the caller drops it). */
+int admit_directory(struct directory *d, const struct admit_policy *p);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * provd.conf: an INI file (documented in provd.conf(5) and the README).
+ * Parsed once into this struct; a reload parses a new one and swaps it only
+ * if it is valid as a whole.
+ */
+#ifndef PROV_CONFIG_H
+#define PROV_CONFIG_H
+
+#include <stdint.h>
+
+#include "directory.h"
+
+#define PROV_DEFAULT_CONFIG "/etc/prov/provd.conf"
+
+enum source_type {
+	SOURCE_DOCUMENT, /* prov's JSON directory document */
+	SOURCE_SCIM,     /* SCIM 2.0 service */
+};
+
+struct prov_config {
+	/* [directory] */
+	enum source_type source_type;   /* type = document | scim */
+	struct dir_strv urls;           /* url = ...; several for failover; empty = embedded demo */
+	char *token_file;               /* token_file = /etc/prov/token */
+	unsigned refresh_interval_s;    /* refresh_interval = 300 (s, or 5m, 1h, 1d) */
+	unsigned offline_grace_s;       /* offline_grace = 7d */
+
+	/* [host] */
+	char *host_name;                /* name = (default: gethostname()) */
+	struct dir_strv host_labels;    /* labels = role=web env=prod */
+	struct dir_strv login_groups;   /* login_groups = ops dev */
+	struct dir_strv sudo_groups;    /* sudo_groups = ops */
+
+	/* [accounts] */
+	uint32_t min_id;                /* min_id = 1000 */
+	uint32_t max_id;                /* max_id = 2147483647 */
+	char *home_base;                /* home_base = /home */
+	char *default_shell;            /* default_shell = /bin/bash */
+	char *shells_file;              /* shells_file = /etc/shells */
+	char *passwd_file;              /* passwd_file = /etc/passwd (local accounts) */
+	char *group_file;               /* group_file = /etc/group (local groups) */
+	char *sudo_group;               /* sudo_group = prov-sudo */
+
+	/* [paths] */
+	char *state_dir;                /* state_dir = /var/lib/prov */
+	char *runtime_dir;              /* runtime_dir = /run/prov */
+
+	/* [server] */
+	unsigned client_timeout_ms;     /* client_timeout = 5000 (ms) */
+	unsigned max_clients;           /* max_clients = 1024 */
+};
+
+/* Fills cfg with the built-in defaults (all strings allocated). */
+int config_defaults(struct prov_config *cfg);
+
+/* Parses path over the defaults. On error returns -errno (-EINVAL for a
+ * syntax or value error) and writes a one-line message naming the file, the
+ * line and the key into err; cfg is left untouched. */
+int config_load(const char *path, struct prov_config *ret_cfg, char *err, size_t errsz);
+
+void config_free(struct prov_config *cfg);
+
+#endif

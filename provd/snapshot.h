@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * From document bytes to a snapshot ready to serve: parse, read the local
+ * account files, admit, index. Used for a fresh pull, for the on-disk cache
+ * at start-up, and for the embedded demo document alike, so the same rules
+ * apply to every path a directory can take into provd.
+ */
+#ifndef PROV_SNAPSHOT_H
+#define PROV_SNAPSHOT_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "directory.h"
+
+int snapshot_build(const struct prov_config *cfg, const char *doc, size_t len, struct directory **ret,
+		   char *err, size_t errsz);
+
+/* The demo directory document compiled into provd (packaging/demo-directory.json). */
+const char *demo_document(size_t *ret_len);
+
+#endif
