@@ -22,8 +22,12 @@ struct admit_policy {
 	const struct localdb *local;
 };
 
-/* 0, or -ENOMEM (then d is unchanged in meaning but may hold partial
- * refusals; the caller drops it). */
+/* 0; -EINVAL when the policy itself is unusable (no localdb, home_base or
+ * default_shell not an absolute path, home_base "/"); or -ENOMEM (then d
+ * may hold partial refusals and half-admitted entries: the caller drops it).
+ * After 0, every string of every entry is non-NULL and the rules listed in
+ * admit.c hold; entries that were corrected rather than refused (default
+ * shell, dropped members or keys) have a note in d->refused (corrected). */
 int admit_directory(struct directory *d, const struct admit_policy *p);
 
 #endif

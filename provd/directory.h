@@ -64,11 +64,15 @@ enum dir_entry_kind {
 	DIR_KIND_BINDING,
 };
 
-/* An entry the admission rules refused: kept for status and audit. */
+/* An entry the admission rules refused: kept for status and audit. With
+ * corrected set it is a note instead: the entry is served, but something in
+ * it was replaced or dropped (a shell not in /etc/shells, an unknown group
+ * member), and reason says what. */
 struct dir_refusal {
 	enum dir_entry_kind kind;
 	char *name;   /* as given (sanitised for printing: see validate.h) */
 	char *reason; /* one line, e.g. "uid 0 is reserved" */
+	bool corrected;
 };
 
 struct dir_index; /* private to directory.c */
@@ -99,18 +103,31 @@ void directory_free(struct directory *d);
 struct dir_user *directory_add_user(struct directory *d);
 struct dir_group *directory_add_group(struct directory *d);
 struct dir_binding *directory_add_binding(struct directory *d);
+/* name and reason are copied through sanitize_for_log() (validate.h), so a
+ * hostile name cannot break the log line it ends up in. */
 int directory_add_refusal(struct directory *d, enum dir_entry_kind kind, const char *name, const char *reason);
+/* The same, with corrected = true. */
+int directory_add_note(struct directory *d, enum dir_entry_kind kind, const char *name, const char *reason);
 
 /* Remove entry i, freeing its strings (order of the rest is kept). */
 void directory_remove_user(struct directory *d, size_t i);
 void directory_remove_group(struct directory *d, size_t i);
 void directory_remove_binding(struct directory *d, size_t i);
 
+/* Remove every entry i whose keep[i] is false, in one O(n) pass (order of
+ * the rest is kept). keep has n_users (n_groups, n_bindings) elements. */
+void directory_filter_users(struct directory *d, const bool *keep);
+void directory_filter_groups(struct directory *d, const bool *keep);
+void directory_filter_bindings(struct directory *d, const bool *keep);
+
 int dir_strv_push(struct dir_strv *sv, const char *s); /* copies s; 0 or -ENOMEM */
 void dir_strv_free(struct dir_strv *sv);
 bool dir_strv_contains(const struct dir_strv *sv, const char *s);
 
-/* Builds the hash indexes and member_gids. Call once, after admit. */
+/* Builds the hash indexes and member_gids (sorted ascending, no duplicates,
+ * never the user's primary gid). Call after admit: should two entries share
+ * a name or id anyway, lookups return the first. Calling it again rebuilds.
+ * 0, -ENOMEM, or -E2BIG past 2^32 entries (then it is not indexed). */
 int directory_index(struct directory *d);
 
 /* O(1) lookups on an indexed snapshot; NULL when absent. */
