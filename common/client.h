@@ -31,10 +31,18 @@ struct prov_reply {
  * Sends the frame req (header included, as built by prov_writer) and reads
  * one reply whose type must match. Returns 0 with *ret filled, or:
  *   -ENOENT / -ECONNREFUSED  no daemon listening (fail fast)
+ *   -EAGAIN                  its listen backlog is full (fail fast too:
+ *                            waiting would only add to the pile)
  *   -ETIMEDOUT               no complete reply within timeout_ms
  *   -EPERM                   the socket is not served by root (or us)
- *   -EPROTO / -EBADMSG       the reply is malformed
- *   other -errno             socket errors
+ *   -ECONNRESET              the daemon closed without answering
+ *   -EPROTO                  wrong magic or version, or a reply to
+ *                            another request type
+ *   -EBADMSG                 body_len over PROV_MAX_BODY, or the frame
+ *                            ends early
+ *   -EINVAL                  req is not a well-formed frame, bad path
+ *   other -errno             socket errors, -ENOMEM
+ * The caller's errno is preserved. The body is not decoded here.
  */
 int prov_call(const char *socket_path, int timeout_ms, const void *req, size_t req_len,
 	      struct prov_reply *ret);
