@@ -7,6 +7,7 @@
 #ifndef PROV_CONFIG_H
 #define PROV_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "directory.h"
@@ -41,6 +42,15 @@ struct prov_config {
 	char *passwd_file;              /* passwd_file = /etc/passwd (local accounts) */
 	char *group_file;               /* group_file = /etc/group (local groups) */
 	char *sudo_group;               /* sudo_group = prov-sudo */
+	uint32_t sudo_gid;              /* sudo_gid = 29999 */
+
+	/* [login] (the login path: provd/login_handlers.h, sessions.h) */
+	char *skel_dir;                 /* skel_dir = /etc/skel */
+	unsigned home_mode;             /* home_mode = 0700 (octal, no group/other write) */
+	char *keys_user;                /* keys_user = _prov-keys (AuthorizedKeysCommandUser) */
+	bool end_sessions;              /* end_sessions = yes */
+	unsigned deprovisioned_retention_s; /* deprovisioned_retention = 30d */
+	char *nologin_shell;            /* nologin_shell = /usr/sbin/nologin */
 
 	/* [paths] */
 	char *state_dir;                /* state_dir = /var/lib/prov */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * provd's one way to say something: operational messages and audit events
+ * (DESIGN invariant 10), with structured journal fields.
+ *
+ * Target: the systemd journal (sd_journal_sendv) when its socket exists,
+ * otherwise one line per message on stderr:
+ *
+ *   provd[1234]: <warning>: refused user toor: uid 0 is reserved (PROV_EVENT=entry_refused PROV_USER=toor)
+ *
+ * Every field value and the formatted message are passed through
+ * sanitize_for_log() (validate.h), so a hostile name from the directory or
+ * from a client can never forge a line or smuggle a control sequence.
+ *
+ * THE RULE: never log a secret. Tokens, passwords, key material and the
+ * contents of the token file are never given to these functions, not even
+ * in debug builds; log that a secret was read or refused, never its value.
+ *
+ * Field keys are upper-case journal field names, prefixed PROV_ (PROV_USER,
+ * PROV_REASON, PROV_PEER_UID, ...). The event name goes to PROV_EVENT.
+ */
+#ifndef PROV_LOG_H
+#define PROV_LOG_H
+
+#include <stddef.h>
+#include <syslog.h>
+
+enum log_target {
+	LOG_TARGET_AUTO,    /* journal if /run/systemd/journal/socket exists, else stderr */
+	LOG_TARGET_JOURNAL,
+	LOG_TARGET_STDERR,
+};
+
+struct log_field {
+	const char *key;   /* "PROV_USER" */
+	const char *value; /* any bytes; sanitised before output; NULL = field omitted */
+};
+
+/* A NULL-terminated field list as an expression:
+ *   log_event(LOG_NOTICE, "entry_refused",
+ *             LOG_FIELDS({ "PROV_USER", name }, { "PROV_REASON", why }),
+ *             "refused user %s: %s", name, why);
+ */
+#define LOG_FIELDS(...) ((const struct log_field[]){ __VA_ARGS__, { NULL, NULL } })
+
+/* Picks the target (the environment variable PROV_LOG=stderr|journal
+ * overrides AUTO) and the most verbose priority shown (LOG_INFO by default,
+ * LOG_DEBUG for --debug). Callable again; safe to never call (AUTO, INFO). */
+void log_init(enum log_target target, int max_priority);
+
+/* An operational message. */
+void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* An audit event: PROV_EVENT=event plus fields (NULL or a LOG_FIELDS list). */
+void log_event(int priority, const char *event, const struct log_field *fields, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Which target log_init() chose (for tests and provctl status). */
+enum log_target log_target_get(void);
+
+#endif

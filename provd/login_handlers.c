@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+#include "login_handlers.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "homedir.h"
+#include "log.h"
+
+/* The four strings of ACCESS_CHECK, SESSION_OPEN and SESSION_CLOSE. */
+struct login_req {
+	char user[PROV_NAME_MAX + 1];
+	char service[PROV_SERVICE_MAX + 1];
+	char rhost[PROV_RHOST_MAX + 1];
+	char tty[PROV_TTY_MAX + 1];
+};
+
+static int get_login_req(struct prov_reader *req, struct login_req *ret)
+{
+	struct prov_str user = prov_get_str(req, PROV_NAME_MAX);
+	struct prov_str service = prov_get_str(req, PROV_SERVICE_MAX);
+	struct prov_str rhost = prov_get_str(req, PROV_RHOST_MAX);
+	struct prov_str tty = prov_get_str(req, PROV_TTY_MAX);
+
+	if (prov_reader_end(req) < 0 || user.len == 0)
+		return -EBADMSG;
+	if (prov_str_copy(&user, ret->user, sizeof(ret->user)) < 0 ||
+	    prov_str_copy(&service, ret->service, sizeof(ret->service)) < 0 ||
+	    prov_str_copy(&rhost, ret->rhost, sizeof(ret->rhost)) < 0 ||
+	    prov_str_copy(&tty, ret->tty, sizeof(ret->tty)) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+const char *login_decision_name(enum prov_decision d)
+{
+	switch (d) {
+	case PROV_DECIDE_ALLOW:
+		return "allow";
+	case PROV_DECIDE_UNKNOWN:
+		return "unknown";
+	case PROV_DECIDE_EXPIRED:
+		return "expired";
+	case PROV_DECIDE_NO_GRANT:
+		return "no_grant";
+	case PROV_DECIDE_STALE:
+		return "stale";
+	}
+	return "invalid";
+}
+
+/*
+ * When the directory was last confirmed current. The embedded demo (no
+ * source configured) is never stale. Otherwise the time the snapshot was
+ * loaded: the sync code should replace this with the time of the last
+ * successful pull (a 304 included), persisted with the cache, so that a
+ * restart does not make an old cache look fresh.
+ */
+static void login_freshness(const struct prov_state *st, struct decision_freshness *ret)
+{
+	ret->last_ok = st->cfg.urls.n == 0 ? 0 : st->loaded_at;
+	ret->offline_grace_s = st->cfg.offline_grace_s;
+}
+
+static void login_host(const struct prov_config *cfg, struct decision_host *ret)
+{
+	ret->name = cfg->host_name;
+	ret->labels = &cfg->host_labels;
+	ret->login_groups = &cfg->login_groups;
+	ret->sudo_groups = &cfg->sudo_groups;
+}
+
+void login_decide(const struct dispatch_ctx *ctx, const char *user, const char *service, const char *rhost,
+		  const char *tty, struct decision *ret)
+{
+	struct decision_request req = { .user = user, .service = service, .rhost = rhost, .tty = tty,
+					.now = ctx->now };
+	struct decision_freshness fresh;
+	struct decision_host host;
+
+	login_freshness(ctx->state, &fresh);
+	login_host(&ctx->state->cfg, &host);
+	decision_decide(ctx->state->dir, &host, &fresh, &req, ret);
+}
+
+static int decision_priority(const struct decision *d)
+{
+	return d->decision == PROV_DECIDE_ALLOW || d->decision == PROV_DECIDE_UNKNOWN ? LOG_INFO : LOG_NOTICE;
+}
+
+/* An empty field is left out of the journal entry rather than sent empty. */
+static const char *or_null(const char *s)
+{
+	return s && s[0] ? s : NULL;
+}
+
+/* One audit line per decision (DESIGN invariant 10). */
+static void audit_decision(const struct dispatch_ctx *ctx, const char *event, const struct login_req *r,
+			   const struct decision *d)
+{
+	char peer[16];
+
+	snprintf(peer, sizeof(peer), "%u", (unsigned)ctx->peer->uid);
+	log_event(decision_priority(d), event,
+		  LOG_FIELDS({ "PROV_USER", r->user }, { "PROV_SERVICE", or_null(r->service) },
+			     { "PROV_RHOST", or_null(r->rhost) }, { "PROV_TTY", or_null(r->tty) },
+			     { "PROV_DECISION", login_decision_name(d->decision) },
+			     { "PROV_REASON", d->reason }, { "PROV_BINDING", d->login_binding },
+			     { "PROV_PEER_UID", peer }),
+		  "%s %s for %s (service %s, rhost %s, tty %s): %s", event, login_decision_name(d->decision), r->user,
+		  r->service[0] ? r->service : "-", r->rhost[0] ? r->rhost : "-", r->tty[0] ? r->tty : "-", d->reason);
+}
+
+static void audit_refused_peer(const struct dispatch_ctx *ctx, const char *request, const char *user)
+{
+	char peer[16];
+
+	snprintf(peer, sizeof(peer), "%u", (unsigned)ctx->peer->uid);
+	log_event(LOG_NOTICE, "request_denied",
+		  LOG_FIELDS({ "PROV_REQUEST", request }, { "PROV_USER", user }, { "PROV_PEER_UID", peer }),
+		  "%s about %s refused: peer uid %s may only ask about itself", request, user, peer);
+}
+
+/* Root may ask about anyone; anyone else only about the user it runs as. */
+static bool may_ask_about(const struct dispatch_ctx *ctx, const char *user)
+{
+	const struct dir_user *u;
+
+	if (ctx->peer->uid == 0)
+		return true;
+	u = directory_user_by_name(ctx->state->dir, user);
+	return u && u->uid == ctx->peer->uid;
+}
+
+static void put_decision(struct prov_writer *w, const struct decision *d)
+{
+	prov_put_u32(w, (uint32_t)d->decision);
+	prov_put_str(w, d->reason, PROV_REASON_MAX);
+}
+
+static int h_access_check(struct dispatch_ctx *ctx, struct prov_reader *req, struct prov_writer *reply)
+{
+	struct login_req r;
+	struct decision d;
+
+	if (get_login_req(req, &r) < 0)
+		return PROV_ST_BAD_REQUEST;
+	if (!ctx->state->dir)
+		return PROV_ST_UNAVAILABLE;
+	if (!may_ask_about(ctx, r.user)) {
+		audit_refused_peer(ctx, "ACCESS_CHECK", r.user);
+		return PROV_ST_DENIED;
+	}
+	login_decide(ctx, r.user, r.service, r.rhost, r.tty, &d);
+	audit_decision(ctx, "access_check", &r, &d);
+	put_decision(reply, &d);
+	return reply->err ? PROV_ST_INTERNAL : PROV_ST_OK;
+}
+
+static void audit_home(const struct login_req *r, const struct dir_user *u, int err, bool created)
+{
+	char why[128];
+
+	if (err == 0 && !created)
+		return; /* the usual case: the home is there */
+	if (err == 0) {
+		log_event(LOG_INFO, "home_created",
+			  LOG_FIELDS({ "PROV_USER", r->user }, { "PROV_HOME", u->home }),
+			  "created home %s for %s", u->home, r->user);
+		return;
+	}
+	snprintf(why, sizeof(why), "%s", err == -ENOTDIR ? "something that is not a directory is in the way"
+				   : err == -ELOOP ? "a symlink is in the way (not followed)"
+				   : err == -EPERM ? "a parent directory is not root-owned or is writable by others"
+				   : strerror(-err));
+	log_event(LOG_ERR, "home_failed", LOG_FIELDS({ "PROV_USER", r->user }, { "PROV_HOME", u->home },
+						     { "PROV_REASON", why }),
+		  "could not create home %s for %s: %s", u->home, r->user, why);
+}
+
+static int make_home(const struct dispatch_ctx *ctx, const struct login_req *r, const struct dir_user *u)
+{
+	struct homedir_spec s = {
+		.base = ctx->state->cfg.home_base,
+		.home = u->home,
+		.skel = LOGIN_SKEL_DIR,
+		.uid = u->uid,
+		.gid = u->gid,
+		.mode = LOGIN_HOME_MODE,
+	};
+	bool created = false;
+	int err;
+
+	err = homedir_create(&s, &created);
+	audit_home(r, u, err, created);
+	return err;
+}
+
+static int h_session_open(struct dispatch_ctx *ctx, struct prov_reader *req, struct prov_writer *reply)
+{
+	struct login_req r;
+	struct decision d;
+
+	if (get_login_req(req, &r) < 0)
+		return PROV_ST_BAD_REQUEST;
+	if (!ctx->state->dir)
+		return PROV_ST_UNAVAILABLE;
+	login_decide(ctx, r.user, r.service, r.rhost, r.tty, &d);
+	audit_decision(ctx, "session_open", &r, &d);
+	/* A home is made only for a session that may start; a failure to
+	 * make it fails the session (as pam_mkhomedir does), so nobody ends
+	 * up in a home someone else prepared. */
+	if (d.decision == PROV_DECIDE_ALLOW && make_home(ctx, &r, d.user) < 0)
+		return PROV_ST_INTERNAL;
+	put_decision(reply, &d);
+	return reply->err ? PROV_ST_INTERNAL : PROV_ST_OK;
+}
+
+static int h_session_close(struct dispatch_ctx *ctx, struct prov_reader *req, struct prov_writer *reply)
+{
+	char peer[16];
+	struct login_req r;
+
+	(void)reply;
+	if (get_login_req(req, &r) < 0)
+		return PROV_ST_BAD_REQUEST;
+	if (!ctx->state->dir)
+		return PROV_ST_UNAVAILABLE;
+	if (!directory_user_by_name(ctx->state->dir, r.user))
+		return PROV_ST_NOT_FOUND;
+	snprintf(peer, sizeof(peer), "%u", (unsigned)ctx->peer->uid);
+	log_event(LOG_INFO, "session_close",
+		  LOG_FIELDS({ "PROV_USER", r.user }, { "PROV_SERVICE", or_null(r.service) },
+			     { "PROV_RHOST", or_null(r.rhost) }, { "PROV_TTY", or_null(r.tty) },
+			     { "PROV_PEER_UID", peer }),
+		  "session_close for %s (service %s, rhost %s, tty %s)", r.user, r.service[0] ? r.service : "-",
+		  r.rhost[0] ? r.rhost : "-", r.tty[0] ? r.tty : "-");
+	return PROV_ST_OK;
+}
+
+/* A key goes out only as one well-formed authorized_keys line: a newline
+ * inside would let the directory (or a hostile mirror) add lines. */
+static bool key_sendable(const char *k)
+{
+	size_t len = strlen(k);
+
+	return len > 0 && len <= PROV_SSH_KEY_MAX && !strpbrk(k, "\r\n");
+}
+
+static void patch_u32(struct prov_writer *w, size_t off, uint32_t v)
+{
+	memcpy(w->buf + off, &v, sizeof(v));
+}
+
+/* u32 n, n x str key: at most PROV_SSH_KEYS_MAX, and never more than one
+ * frame body holds (64 keys of the maximum size would not fit). */
+static void put_keys(struct prov_writer *w, const struct dir_user *u)
+{
+	size_t head = w->len, i, budget = PROV_MAX_BODY - sizeof(uint32_t);
+	uint32_t n = 0;
+
+	prov_put_u32(w, 0);
+	for (i = 0; i < u->ssh_keys.n && n < PROV_SSH_KEYS_MAX && !w->err; i++) {
+		const char *k = u->ssh_keys.v[i];
+		size_t cost = sizeof(uint32_t) + strlen(k);
+
+		if (!key_sendable(k) || cost > budget)
+			continue;
+		prov_put_str(w, k, PROV_SSH_KEY_MAX);
+		budget -= cost;
+		n++;
+	}
+	if (!w->err)
+		patch_u32(w, head, n);
+}
+
+/* "name:password:uid:..." -> uid, digits only, below 2^32 - 1. */
+static int parse_uid_field(const char *line, size_t name_len, uid_t *ret)
+{
+	const char *p = strchr(line + name_len + 1, ':');
+	unsigned long long v;
+	char *end;
+
+	if (!p || p[1] < '0' || p[1] > '9')
+		return -EBADMSG;
+	errno = 0;
+	v = strtoull(p + 1, &end, 10);
+	if (errno || *end != ':' || v >= UINT32_MAX)
+		return -EBADMSG;
+	*ret = (uid_t)v;
+	return 0;
+}
+
+int login_local_uid(const char *passwd_file, const char *name, uid_t *ret_uid)
+{
+	size_t len = strlen(name), cap = 0;
+	char *line = NULL;
+	int r = -ENOENT;
+	FILE *f;
+
+	f = fopen(passwd_file, "re");
+	if (!f)
+		return -errno;
+	while (r == -ENOENT && getline(&line, &cap, f) > 0)
+		if (strncmp(line, name, len) == 0 && line[len] == ':')
+			r = parse_uid_field(line, len, ret_uid);
+	free(line);
+	fclose(f);
+	return r;
+}
+
+/* Looked up only when a peer is neither root nor the user: that is the
+ * keys helper's case, which already costs sshd a process spawn. */
+static bool peer_is_keys_user(const struct dispatch_ctx *ctx)
+{
+	uid_t uid;
+
+	return login_local_uid(ctx->state->cfg.passwd_file, LOGIN_KEYS_USER, &uid) == 0 &&
+	       uid == ctx->peer->uid && uid != 0;
+}
+
+static bool may_read_keys(const struct dispatch_ctx *ctx, const struct dir_user *u)
+{
+	uid_t peer = ctx->peer->uid;
+
+	return peer == 0 || (u && u->uid == peer) || peer_is_keys_user(ctx);
+}
+
+static int h_ssh_keys(struct dispatch_ctx *ctx, struct prov_reader *req, struct prov_writer *reply)
+{
+	struct login_req r = { .service = "sshd" };
+	const struct dir_user *u;
+	struct decision d;
+
+	if (dispatch_get_name(req, r.user) < 0)
+		return PROV_ST_BAD_REQUEST;
+	if (!ctx->state->dir)
+		return PROV_ST_UNAVAILABLE;
+	u = directory_user_by_name(ctx->state->dir, r.user);
+	if (!may_read_keys(ctx, u)) {
+		audit_refused_peer(ctx, "SSH_KEYS", r.user);
+		return PROV_ST_DENIED;
+	}
+	if (!u)
+		return PROV_ST_NOT_FOUND;
+	login_decide(ctx, r.user, r.service, "", "", &d);
+	audit_decision(ctx, "ssh_keys", &r, &d);
+	if (d.decision == PROV_DECIDE_ALLOW)
+		put_keys(reply, u);
+	else
+		prov_put_u32(reply, 0); /* a user who may not log in has no keys here */
+	return reply->err ? PROV_ST_INTERNAL : PROV_ST_OK;
+}
+
+static const struct dispatch_entry login_entries[] = {
+	{ PROV_OP_ACCESS_CHECK, DISPATCH_ANY, "ACCESS_CHECK", h_access_check },
+	{ PROV_OP_SESSION_OPEN, DISPATCH_ROOT, "SESSION_OPEN", h_session_open },
+	{ PROV_OP_SESSION_CLOSE, DISPATCH_ROOT, "SESSION_CLOSE", h_session_close },
+	{ PROV_OP_SSH_KEYS, DISPATCH_ANY, "SSH_KEYS", h_ssh_keys },
+};
+
+const struct dispatch_table login_dispatch_table = {
+	login_entries,
+	sizeof(login_entries) / sizeof(login_entries[0]),
+};

@@ -1,0 +1,744 @@
+/* SPDX-License-Identifier: MIT */
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "dispatch.h"
+#include "listen.h"
+#include "log.h"
+#include "wire.h"
+
+#define MAX_EVENTS 64
+#define REJECT_LOG_INTERVAL_MS 10000
+
+enum item_kind {
+	ITEM_LISTENER,
+	ITEM_SIGNAL,
+	ITEM_CLIENT,
+	ITEM_WATCH,
+};
+
+/* Every epoll registration points at one of these, kind first. */
+struct item {
+	enum item_kind kind;
+	int fd;
+};
+
+struct listener {
+	struct item it; /* it.fd == sock.fd */
+	struct listen_sock sock;
+};
+
+enum client_phase {
+	CL_HEADER,
+	CL_BODY,
+	CL_WRITE,
+};
+
+struct client {
+	struct item it;
+	struct dispatch_peer peer;
+	enum client_phase phase;
+	uint8_t hdr_buf[PROV_HEADER_SIZE];
+	size_t hdr_got;
+	struct prov_header hdr;
+	uint8_t *body;
+	size_t body_got;
+	uint8_t *out; /* the part of a reply not yet written */
+	size_t out_len, out_off;
+	uint64_t deadline_ms;
+	struct client *prev, *next; /* ordered by deadline (all share one timeout) */
+	bool dead;
+};
+
+struct watch {
+	struct item it;
+	server_watch_fn fn;
+	void *userdata;
+	struct watch *next;
+	bool dead;
+};
+
+struct server {
+	struct prov_state *st;
+	int epfd;
+	struct item sig;
+	sigset_t old_mask;
+	struct sigaction old_pipe;
+	struct listener listeners[2]; /* [0] public, [1] private */
+	bool paused;                  /* out of descriptors: listeners off */
+	struct client *head, *tail;   /* live clients, earliest deadline first */
+	struct client *graveyard;     /* closed during this batch, freed after it */
+	struct watch *watches;
+	int watchdog_fd;
+	server_hook_fn reload_hook;
+	void *reload_userdata;
+	uint8_t *scratch; /* DISPATCH_REPLY_CAP bytes: every reply is built here */
+	uint64_t last_reject_log_ms;
+	bool stop;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- the deadline list ---- */
+
+static void list_remove(struct server *s, struct client *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		s->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void list_append(struct server *s, struct client *c)
+{
+	c->prev = s->tail;
+	c->next = NULL;
+	if (s->tail)
+		s->tail->next = c;
+	else
+		s->head = c;
+	s->tail = c;
+}
+
+/* Starts a new wait (for a request, or for the client to take a reply). */
+static void arm_deadline(struct server *s, struct client *c)
+{
+	c->deadline_ms = now_ms() + s->st->cfg.client_timeout_ms;
+	list_remove(s, c);
+	list_append(s, c);
+}
+
+/* ---- clients ---- */
+
+static void client_close(struct server *s, struct client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	list_remove(s, c);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->it.fd, NULL);
+	close(c->it.fd);
+	c->it.fd = -1;
+	free(c->body);
+	c->body = NULL;
+	free(c->out);
+	c->out = NULL;
+	s->st->stats.clients--;
+	/* Freed after the current batch of events, which may still name it. */
+	c->next = s->graveyard;
+	s->graveyard = c;
+	if (s->paused) {
+		int i;
+
+		for (i = 0; i < 2; i++)
+			if (s->listeners[i].it.fd >= 0) {
+				struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->listeners[i].it };
+
+				epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listeners[i].it.fd, &ev);
+			}
+		s->paused = false;
+	}
+}
+
+static int set_events(struct server *s, struct client *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = &c->it };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->it.fd, &ev) < 0 ? -errno : 0;
+}
+
+/* Sends what is left of the reply. 0 when all of it is out, -EAGAIN when
+ * the client must drain first, other -errno: drop it. */
+static int client_flush(struct client *c, const uint8_t *buf, size_t len, size_t *off)
+{
+	while (*off < len) {
+		ssize_t n = send(c->it.fd, buf + *off, len - *off, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno; /* -EAGAIN (== -EWOULDBLOCK) included */
+		}
+		*off += (size_t)n;
+	}
+	return 0;
+}
+
+static void reply_done(struct server *s, struct client *c)
+{
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+	c->phase = CL_HEADER;
+	c->hdr_got = 0;
+	arm_deadline(s, c);
+}
+
+/* A whole request is in: answer it. The reply is built in the shared
+ * scratch buffer and sent from there; only a reply the socket cannot take
+ * at once is copied, so a slow reader holds its own bytes, nobody else's. */
+static void client_dispatch(struct server *s, struct client *c)
+{
+	struct prov_writer w;
+	size_t off = 0;
+	int r;
+
+	prov_writer_init(&w, s->scratch, DISPATCH_REPLY_CAP);
+	dispatch_request(s->st, &c->peer, &c->hdr, c->body, &w);
+	free(c->body);
+	c->body = NULL;
+	c->body_got = 0;
+	r = client_flush(c, w.buf, w.len, &off);
+	if (r == 0) {
+		reply_done(s, c);
+		return;
+	}
+	if (r != -EAGAIN) {
+		client_close(s, c);
+		return;
+	}
+	c->out_len = w.len - off;
+	c->out_off = 0;
+	c->out = malloc(c->out_len);
+	if (!c->out) {
+		client_close(s, c);
+		return;
+	}
+	memcpy(c->out, w.buf + off, c->out_len);
+	c->phase = CL_WRITE;
+	arm_deadline(s, c);
+	if (set_events(s, c, EPOLLOUT) < 0)
+		client_close(s, c);
+}
+
+static void client_bad_frame(struct server *s, struct client *c, const char *why)
+{
+	s->st->stats.bad_frames++;
+	log_msg(LOG_DEBUG, "dropping client pid %d uid %u: %s", (int)c->peer.pid, (unsigned)c->peer.uid, why);
+	client_close(s, c);
+}
+
+/* Reads as much of the current frame as is there; never more than the
+ * frame, so a pipelined next request stays in the socket for later. */
+static void client_readable(struct server *s, struct client *c)
+{
+	for (;;) {
+		uint8_t *dst;
+		size_t want;
+		ssize_t n;
+
+		if (c->phase == CL_HEADER) {
+			dst = c->hdr_buf + c->hdr_got;
+			want = PROV_HEADER_SIZE - c->hdr_got;
+		} else {
+			dst = c->body + c->body_got;
+			want = c->hdr.body_len - c->body_got;
+		}
+		n = read(c->it.fd, dst, want);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				client_close(s, c);
+			return;
+		}
+		if (n == 0) { /* the client is done (or gave up mid-frame) */
+			client_close(s, c);
+			return;
+		}
+		if (c->phase == CL_HEADER) {
+			c->hdr_got += (size_t)n;
+			if (c->hdr_got < PROV_HEADER_SIZE)
+				continue;
+			if (prov_header_decode(c->hdr_buf, &c->hdr) < 0) {
+				client_bad_frame(s, c, "bad frame header");
+				return;
+			}
+			if (c->hdr.body_len > SERVER_REQUEST_MAX) {
+				client_bad_frame(s, c, "request body too large");
+				return;
+			}
+			c->phase = CL_BODY;
+			c->body_got = 0;
+			if (c->hdr.body_len > 0) {
+				c->body = malloc(c->hdr.body_len);
+				if (!c->body) {
+					client_close(s, c);
+					return;
+				}
+				continue;
+			}
+		} else {
+			c->body_got += (size_t)n;
+			if (c->body_got < c->hdr.body_len)
+				continue;
+		}
+		client_dispatch(s, c);
+		/* Serve one request per wake-up: a client pipelining many
+		 * cannot monopolise the loop. Level-triggered epoll brings
+		 * us back for the next one. */
+		return;
+	}
+}
+
+static void client_writable(struct server *s, struct client *c)
+{
+	int r = client_flush(c, c->out, c->out_len, &c->out_off);
+
+	if (r == -EAGAIN)
+		return;
+	if (r < 0) {
+		client_close(s, c);
+		return;
+	}
+	reply_done(s, c);
+	if (set_events(s, c, EPOLLIN) < 0)
+		client_close(s, c);
+}
+
+static void client_event(struct server *s, struct client *c, uint32_t events)
+{
+	if (c->dead)
+		return;
+	if (c->phase == CL_WRITE) {
+		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			client_writable(s, c);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		client_readable(s, c);
+}
+
+static void log_rejected(struct server *s)
+{
+	uint64_t t = now_ms();
+
+	if (t - s->last_reject_log_ms < REJECT_LOG_INTERVAL_MS)
+		return;
+	s->last_reject_log_ms = t;
+	log_event(LOG_WARNING, "clients_rejected", NULL,
+		  "max_clients (%u) reached: new connections are closed at once (%llu so far)",
+		  s->st->cfg.max_clients, (unsigned long long)s->st->stats.clients_rejected);
+}
+
+static void pause_listeners(struct server *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (s->listeners[i].it.fd >= 0) {
+			struct epoll_event ev = { .events = 0, .data.ptr = &s->listeners[i].it };
+
+			epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listeners[i].it.fd, &ev);
+		}
+	s->paused = true;
+	log_msg(LOG_ERR, "out of file descriptors: not accepting until a client leaves");
+}
+
+static void accept_one(struct server *s, struct listener *l, int fd)
+{
+	struct epoll_event ev;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *c;
+
+	if (s->st->stats.clients >= s->st->cfg.max_clients) {
+		s->st->stats.clients_rejected++;
+		log_rejected(s);
+		close(fd);
+		return;
+	}
+	/* Who is asking, as the kernel says: the basis of every privilege
+	 * check (DESIGN invariant 7). No credentials, no service. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred)) {
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->it.kind = ITEM_CLIENT;
+	c->it.fd = fd;
+	c->peer.uid = cred.uid;
+	c->peer.gid = cred.gid;
+	c->peer.pid = cred.pid;
+	c->peer.private_socket = l->sock.private_socket;
+	c->phase = CL_HEADER;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &c->it;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		free(c);
+		return;
+	}
+	s->st->stats.clients++;
+	c->deadline_ms = now_ms() + s->st->cfg.client_timeout_ms;
+	list_append(s, c);
+	/* A client usually writes its request right after connect: try now
+	 * and save a trip through epoll_wait. */
+	client_readable(s, c);
+}
+
+static void listener_event(struct server *s, struct listener *l)
+{
+	int i;
+
+	/* A bounded batch, so one busy socket cannot starve the other. */
+	for (i = 0; i < 64; i++) {
+		int fd = accept4(l->it.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				pause_listeners(s);
+			return;
+		}
+		accept_one(s, l, fd);
+	}
+}
+
+/* ---- signals, watches, timeouts ---- */
+
+static void signal_event(struct server *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sig.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_msg(LOG_NOTICE, "SIGHUP: reloading config and directory");
+			state_reload(s->st);
+			if (s->reload_hook)
+				s->reload_hook(s, s->reload_userdata);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_msg(LOG_NOTICE, "%s: stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			s->stop = true;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void expire_clients(struct server *s)
+{
+	uint64_t t = now_ms();
+
+	while (s->head && s->head->deadline_ms <= t) {
+		struct client *c = s->head;
+
+		s->st->stats.timeouts++;
+		log_msg(LOG_DEBUG, "dropping client pid %d uid %u: timed out", (int)c->peer.pid, (unsigned)c->peer.uid);
+		client_close(s, c);
+	}
+}
+
+static void reap(struct server *s)
+{
+	struct watch **pw = &s->watches;
+
+	while (s->graveyard) {
+		struct client *c = s->graveyard;
+
+		s->graveyard = c->next;
+		free(c);
+	}
+	while (*pw) {
+		struct watch *w = *pw;
+
+		if (w->dead) {
+			*pw = w->next;
+			free(w);
+		} else {
+			pw = &w->next;
+		}
+	}
+}
+
+static int next_timeout(struct server *s)
+{
+	uint64_t t;
+
+	if (!s->head)
+		return -1;
+	t = now_ms();
+	if (s->head->deadline_ms <= t)
+		return 0;
+	return (int)(s->head->deadline_ms - t);
+}
+
+int server_watch(struct server *s, int fd, uint32_t events, server_watch_fn fn, void *userdata)
+{
+	struct epoll_event ev;
+	struct watch *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->it.kind = ITEM_WATCH;
+	w->it.fd = fd;
+	w->fn = fn;
+	w->userdata = userdata;
+	ev.events = events;
+	ev.data.ptr = &w->it;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int r = -errno;
+
+		free(w);
+		return r;
+	}
+	w->next = s->watches;
+	s->watches = w;
+	return 0;
+}
+
+int server_unwatch(struct server *s, int fd)
+{
+	struct watch *w;
+
+	for (w = s->watches; w; w = w->next) {
+		if (!w->dead && w->it.fd == fd) {
+			epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+			w->dead = true; /* freed after the current batch */
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void watchdog_event(struct server *s, int fd, uint32_t events, void *userdata)
+{
+	uint64_t ticks;
+
+	(void)s;
+	(void)events;
+	(void)userdata;
+	if (read(fd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
+		sd_notify(0, "WATCHDOG=1");
+}
+
+/* WATCHDOG=1 at half the interval the unit asks for: the loop itself pings,
+ * so a wedged loop is exactly what systemd notices. */
+static int setup_watchdog(struct server *s)
+{
+	struct itimerspec its = { 0 };
+	uint64_t usec = 0;
+
+	s->watchdog_fd = -1;
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return 0;
+	s->watchdog_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->watchdog_fd < 0)
+		return -errno;
+	usec /= 2;
+	its.it_interval.tv_sec = (time_t)(usec / 1000000);
+	its.it_interval.tv_nsec = (long)(usec % 1000000) * 1000;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(s->watchdog_fd, 0, &its, NULL) < 0)
+		return -errno;
+	return server_watch(s, s->watchdog_fd, EPOLLIN, watchdog_event, NULL);
+}
+
+int server_run(struct server *s)
+{
+	struct epoll_event evs[MAX_EVENTS];
+
+	while (!s->stop) {
+		int n = epoll_wait(s->epfd, evs, MAX_EVENTS, next_timeout(s)), i;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (i = 0; i < n; i++) {
+			struct item *it = evs[i].data.ptr;
+
+			switch (it->kind) {
+			case ITEM_LISTENER:
+				listener_event(s, (struct listener *)it);
+				break;
+			case ITEM_SIGNAL:
+				signal_event(s);
+				break;
+			case ITEM_CLIENT:
+				client_event(s, (struct client *)it, evs[i].events);
+				break;
+			case ITEM_WATCH: {
+				struct watch *w = (struct watch *)it;
+
+				if (!w->dead)
+					w->fn(s, w->it.fd, evs[i].events, w->userdata);
+				break;
+			}
+			}
+		}
+		expire_clients(s);
+		reap(s);
+	}
+	return 0;
+}
+
+void server_stop(struct server *s)
+{
+	s->stop = true;
+}
+
+void server_set_reload_hook(struct server *s, server_hook_fn fn, void *userdata)
+{
+	s->reload_hook = fn;
+	s->reload_userdata = userdata;
+}
+
+struct prov_state *server_state(struct server *s)
+{
+	return s->st;
+}
+
+static int setup_sockets(struct server *s, char *err, size_t errsz)
+{
+	struct listen_sock socks[2];
+	int k, r;
+
+	r = listen_open(s->st->cfg.runtime_dir, socks, err, errsz);
+	if (r < 0)
+		return r;
+	for (k = 0; k < 2; k++) {
+		s->listeners[k].sock = socks[k];
+		s->listeners[k].it.kind = ITEM_LISTENER;
+		s->listeners[k].it.fd = socks[k].fd;
+	}
+	for (k = 0; k < 2; k++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->listeners[k].it };
+
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, socks[k].fd, &ev) < 0) {
+			r = -errno;
+			snprintf(err, errsz, "epoll: %s", strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int setup_signals(struct server *s, char *err, size_t errsz)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	struct epoll_event ev;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, &s->old_mask);
+	sigaction(SIGPIPE, &ign, &s->old_pipe);
+	s->sig.kind = ITEM_SIGNAL;
+	s->sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s->sig.fd < 0) {
+		int r = -errno;
+
+		snprintf(err, errsz, "signalfd: %s", strerror(-r));
+		return r;
+	}
+	ev.events = EPOLLIN;
+	ev.data.ptr = &s->sig;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sig.fd, &ev) < 0) {
+		int r = -errno;
+
+		snprintf(err, errsz, "epoll: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int server_new(struct prov_state *st, struct server **ret, char *err, size_t errsz)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->st = st;
+	s->sig.fd = -1;
+	s->watchdog_fd = -1;
+	s->listeners[0].it.fd = s->listeners[1].it.fd = -1;
+	s->listeners[0].sock.fd = s->listeners[1].sock.fd = -1;
+	s->scratch = malloc(DISPATCH_REPLY_CAP);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!s->scratch || s->epfd < 0) {
+		r = s->scratch ? -errno : -ENOMEM;
+		snprintf(err, errsz, "cannot set up the event loop: %s", strerror(-r));
+		goto fail;
+	}
+	r = setup_signals(s, err, errsz);
+	if (r < 0)
+		goto fail;
+	r = setup_sockets(s, err, errsz);
+	if (r < 0)
+		goto fail;
+	r = setup_watchdog(s);
+	if (r < 0) {
+		snprintf(err, errsz, "watchdog: %s", strerror(-r));
+		goto fail;
+	}
+	*ret = s;
+	return 0;
+fail:
+	server_free(s);
+	return r;
+}
+
+void server_free(struct server *s)
+{
+	int k;
+
+	if (!s)
+		return;
+	while (s->head)
+		client_close(s, s->head);
+	for (k = 0; k < 2; k++)
+		listen_close(&s->listeners[k].sock);
+	while (s->watches) {
+		s->watches->dead = true;
+		reap(s);
+	}
+	if (s->watchdog_fd >= 0)
+		close(s->watchdog_fd);
+	reap(s);
+	if (s->sig.fd >= 0) {
+		close(s->sig.fd);
+		sigaction(SIGPIPE, &s->old_pipe, NULL);
+		sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+	}
+	if (s->epfd >= 0)
+		close(s->epfd);
+	free(s->scratch);
+	free(s);
+}

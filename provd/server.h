@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * provd's event loop: one thread, epoll, non-blocking sockets.
+ *
+ * Two listening sockets (DESIGN §4, protocol.h):
+ *   <runtime_dir>/socket           mode 0666, lookups for anyone
+ *   <runtime_dir>/private/socket   in a 0700 directory, mode 0600: the only
+ *                                  one that serves privileged requests
+ * Handed over by systemd (socket activation) when it passes them, matched
+ * by path; otherwise created, replacing only a stale socket file (never a
+ * regular file or a symlink, never a socket another provd still answers on).
+ *
+ * Per connection: SO_PEERCRED read once at accept; a frame is read header
+ * first, then body (a request body over SERVER_REQUEST_MAX, a bad magic or
+ * version closes the connection); the reply is written without blocking
+ * (EPOLLOUT for the rest); then the next request on the same connection.
+ * Each request must arrive, and each reply be taken, within client_timeout
+ * from the start of the wait for it: partial progress does not extend the
+ * deadline, so a slow-loris client is dropped on time and never stalls
+ * anyone (nothing here ever blocks). Past max_clients, a new connection is
+ * accepted and closed at once, so its client fails fast instead of waiting.
+ *
+ * Signals arrive through a signalfd: SIGTERM and SIGINT stop the loop,
+ * SIGHUP reloads (state_reload(), then the reload hook). SIGPIPE is ignored.
+ * server_new() blocks those three in the calling thread: start any other
+ * thread (a fetcher) after it, so the thread inherits the mask and a
+ * SIGTERM always reaches the signalfd.
+ */
+#ifndef PROV_SERVER_H
+#define PROV_SERVER_H
+
+#include <stdint.h>
+
+#include "state.h"
+
+/* No request needs more than a few hundred bytes (the largest, ACCESS_CHECK,
+ * is four short strings); refusing big ones early bounds the memory a
+ * hostile client can pin to this much per connection. */
+#define SERVER_REQUEST_MAX (64u * 1024)
+
+struct server;
+
+/* Extra descriptors served by the same loop (a sync's timerfd, an eventfd
+ * from a fetch thread, ...). Called in the loop thread with the epoll
+ * events that fired. */
+typedef void (*server_watch_fn)(struct server *s, int fd, uint32_t events, void *userdata);
+typedef void (*server_hook_fn)(struct server *s, void *userdata);
+
+/* Binds (or adopts) the sockets under st->cfg.runtime_dir and sets up the
+ * signals. st must outlive the server. */
+int server_new(struct prov_state *st, struct server **ret, char *err, size_t errsz);
+
+/* Runs until SIGTERM/SIGINT or server_stop(). 0, or -errno if epoll fails. */
+int server_run(struct server *s);
+
+/* Makes server_run() return after the current iteration. */
+void server_stop(struct server *s);
+
+/* Closes every connection and socket, unlinks the sockets it created
+ * (sockets passed by systemd are systemd's), restores the signal mask. */
+void server_free(struct server *s);
+
+int server_watch(struct server *s, int fd, uint32_t events, server_watch_fn fn, void *userdata);
+int server_unwatch(struct server *s, int fd);
+
+/* Called after each SIGHUP reload (e.g. to reschedule a sync). */
+void server_set_reload_hook(struct server *s, server_hook_fn fn, void *userdata);
+
+struct prov_state *server_state(struct server *s);
+
+#endif

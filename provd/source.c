@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+#include "source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "docparse.h"
+#include "snapshot.h"
+
+int source_read_file(const char *path, char **ret_doc, size_t *ret_len, char *err, size_t errsz)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(-r));
+		goto out;
+	}
+	r = -EPERM;
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		snprintf(err, errsz, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errsz, "%s: owned by uid %u, not root", path, (unsigned)st.st_uid);
+		goto out;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errsz, "%s: writable by group or others (mode %04o)", path,
+			 (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if ((unsigned long long)st.st_size > DOC_MAX_BYTES) {
+		r = -EFBIG;
+		snprintf(err, errsz, "%s: %lld bytes is over the %u byte limit", path, (long long)st.st_size,
+			 DOC_MAX_BYTES);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		snprintf(err, errsz, "%s: out of memory", path);
+		goto out;
+	}
+	/* Read what the size said; a file that changes under us is read again
+	 * at the next reload, never half-used: the parser refuses a cut one. */
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			snprintf(err, errsz, "%s: %s", path, strerror(-r));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*ret_doc = buf;
+	*ret_len = got;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+static int fetch_url(const struct prov_config *cfg, const char *url, char **ret_doc, size_t *ret_len, char *err,
+		     size_t errsz)
+{
+	if (cfg->source_type == SOURCE_DOCUMENT && strncmp(url, "file://", 7) == 0)
+		return source_read_file(url + 7, ret_doc, ret_len, err, errsz);
+	snprintf(err, errsz, "%s: %s sources are not supported by this build yet", url,
+		 cfg->source_type == SOURCE_SCIM ? "scim" : "network");
+	return -EOPNOTSUPP;
+}
+
+int source_fetch(const struct prov_config *cfg, char **ret_doc, size_t *ret_len, char *ret_origin, size_t originsz,
+		 char *err, size_t errsz)
+{
+	size_t i, len;
+	int r = -ENOENT;
+
+	if (cfg->urls.n == 0) {
+		const char *demo = demo_document(&len);
+		char *copy = malloc(len + 1);
+
+		if (!copy) {
+			snprintf(err, errsz, "out of memory");
+			return -ENOMEM;
+		}
+		memcpy(copy, demo, len);
+		copy[len] = '\0';
+		*ret_doc = copy;
+		*ret_len = len;
+		snprintf(ret_origin, originsz, "embedded demo");
+		return 0;
+	}
+	/* Failover: the first URL that answers wins; the error reported is
+	 * the last one's (each is in the log through the caller). */
+	for (i = 0; i < cfg->urls.n; i++) {
+		r = fetch_url(cfg, cfg->urls.v[i], ret_doc, ret_len, err, errsz);
+		if (r == 0) {
+			snprintf(ret_origin, originsz, "%s", cfg->urls.v[i]);
+			return 0;
+		}
+	}
+	return r;
+}

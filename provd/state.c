@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+#include "state.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "cache.h"
+#include "log.h"
+#include "snapshot.h"
+#include "source.h"
+
+#define ERR_MAX 512
+
+int state_init(struct prov_state *st, const char *config_path, bool config_optional, struct prov_config *cfg)
+{
+	memset(st, 0, sizeof(*st));
+	st->config_path = strdup(config_path);
+	if (!st->config_path)
+		return -ENOMEM;
+	st->config_optional = config_optional;
+	st->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	st->started_at = (int64_t)time(NULL);
+	snprintf(st->cache_state, sizeof(st->cache_state), "none");
+	return 0;
+}
+
+void state_free(struct prov_state *st)
+{
+	directory_free(st->dir);
+	free(st->doc);
+	free(st->config_path);
+	config_free(&st->cfg);
+	memset(st, 0, sizeof(*st));
+}
+
+int state_set_error(struct prov_state *st, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->last_error, sizeof(st->last_error), fmt, ap);
+	va_end(ap);
+	st->last_error_at = (int64_t)time(NULL);
+	return r;
+}
+
+bool state_is_stale(const struct prov_state *st, int64_t now)
+{
+	return st->dir && st->dir->not_after > 0 && now >= st->dir->not_after;
+}
+
+static const char *kind_name(enum dir_entry_kind k)
+{
+	switch (k) {
+	case DIR_KIND_USER:
+		return "user";
+	case DIR_KIND_GROUP:
+		return "group";
+	case DIR_KIND_BINDING:
+		return "binding";
+	}
+	return "entry";
+}
+
+/* Each refused entry is audited once per snapshot built (DESIGN inv. 1, 10). */
+static void log_refusals(const struct directory *d, const char *origin)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_refused; i++) {
+		const struct dir_refusal *f = &d->refused[i];
+
+		log_event(LOG_WARNING, "entry_refused",
+			  LOG_FIELDS({ "PROV_KIND", kind_name(f->kind) }, { "PROV_NAME", f->name },
+				     { "PROV_REASON", f->reason }, { "PROV_ORIGIN", origin }),
+			  "refused %s %s: %s", kind_name(f->kind), f->name ? f->name : "?",
+			  f->reason ? f->reason : "?");
+	}
+}
+
+static void persist(struct prov_state *st)
+{
+	char err[ERR_MAX];
+	int r;
+
+	r = cache_write(st->cfg.state_dir, st->doc, st->doc_len, st->dir->serial, err, sizeof(err));
+	if (r < 0) {
+		snprintf(st->cache_state, sizeof(st->cache_state), "write failed: %s", err);
+		log_event(LOG_ERR, "cache_write_failed", LOG_FIELDS({ "PROV_REASON", err }), "cache not written: %s",
+			  err);
+		state_set_error(st, r, "cache not written: %s", err);
+		return;
+	}
+	st->cache_in_sync = true;
+	snprintf(st->cache_state, sizeof(st->cache_state), "written (serial %llu)",
+		 (unsigned long long)st->dir->serial);
+}
+
+/* Swaps nd in (taking it and a copy of doc); the old snapshot is freed. */
+static int install(struct prov_state *st, struct directory *nd, const char *doc, size_t len, const char *origin)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, doc, len);
+	copy[len] = '\0';
+	directory_free(st->dir);
+	free(st->doc);
+	st->dir = nd;
+	st->doc = copy;
+	st->doc_len = len;
+	st->loaded_at = (int64_t)time(NULL);
+	snprintf(st->origin, sizeof(st->origin), "%s", origin);
+	return 0;
+}
+
+int state_apply_document(struct prov_state *st, const char *doc, size_t len, const char *origin, unsigned flags,
+			 char *err, size_t errsz)
+{
+	bool same_bytes = st->doc && len == st->doc_len && memcmp(doc, st->doc, len) == 0;
+	struct directory *nd = NULL;
+	char serial_s[32];
+	int r;
+
+	if (same_bytes && !(flags & APPLY_REBUILD))
+		return 1;
+	r = snapshot_build(&st->cfg, doc, len, &nd, err, errsz);
+	if (r < 0)
+		return r;
+	if (st->dir && nd->serial < st->dir->serial) {
+		snprintf(err, errsz, "serial %llu is older than the served %llu (replayed or rolled back?)",
+			 (unsigned long long)nd->serial, (unsigned long long)st->dir->serial);
+		directory_free(nd);
+		return -ESTALE;
+	}
+	if (st->dir && !same_bytes && nd->serial == st->dir->serial && nd->serial != 0)
+		log_event(LOG_WARNING, "serial_not_bumped", LOG_FIELDS({ "PROV_ORIGIN", origin }),
+			  "%s changed without a new serial (%llu): applied, but publishers should bump it", origin,
+			  (unsigned long long)nd->serial);
+	log_refusals(nd, origin);
+	r = install(st, nd, doc, len, origin);
+	if (r < 0) {
+		directory_free(nd);
+		snprintf(err, errsz, "out of memory");
+		return r;
+	}
+	if (!same_bytes)
+		st->cache_in_sync = (flags & APPLY_NO_CACHE) != 0;
+	snprintf(serial_s, sizeof(serial_s), "%llu", (unsigned long long)nd->serial);
+	log_event(LOG_NOTICE, "directory_loaded", LOG_FIELDS({ "PROV_ORIGIN", origin }, { "PROV_SERIAL", serial_s }),
+		  "directory from %s: serial %s, %zu users, %zu groups, %zu bindings, %zu refused", origin, serial_s,
+		  nd->n_users, nd->n_groups, nd->n_bindings, nd->n_refused);
+	if (!st->cache_in_sync)
+		persist(st);
+	return 0;
+}
+
+static void load_cache(struct prov_state *st)
+{
+	char err[ERR_MAX], berr[ERR_MAX], when[32];
+	struct cache_info info;
+	char *doc = NULL;
+	size_t len = 0;
+	struct tm tm;
+	time_t t;
+	int r;
+
+	r = cache_read(st->cfg.state_dir, &doc, &len, &info, err, sizeof(err));
+	if (r == -ENOENT) {
+		snprintf(st->cache_state, sizeof(st->cache_state), "none");
+		log_msg(LOG_INFO, "no cache in %s yet", st->cfg.state_dir);
+		return;
+	}
+	if (r < 0) {
+		snprintf(st->cache_state, sizeof(st->cache_state), "refused: %s", err);
+		log_event(LOG_ERR, "cache_refused", LOG_FIELDS({ "PROV_REASON", err }), "cache %s/%s refused: %s",
+			  st->cfg.state_dir, CACHE_FILE_NAME, err);
+		state_set_error(st, r, "cache refused: %s", err);
+		return;
+	}
+	r = state_apply_document(st, doc, len, "cache", APPLY_NO_CACHE, berr, sizeof(berr));
+	free(doc);
+	if (r < 0) {
+		snprintf(st->cache_state, sizeof(st->cache_state), "refused: %s", berr);
+		log_event(LOG_ERR, "cache_refused", LOG_FIELDS({ "PROV_REASON", berr }), "cache %s/%s refused: %s",
+			  st->cfg.state_dir, CACHE_FILE_NAME, berr);
+		state_set_error(st, r, "cache refused: %s", berr);
+		return;
+	}
+	st->cache_in_sync = true;
+	st->last_ok = info.saved_at;
+	t = (time_t)info.saved_at;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(st->cache_state, sizeof(st->cache_state), "loaded (serial %llu, saved %s)",
+		 (unsigned long long)info.serial, when);
+}
+
+int state_load_source(struct prov_state *st, unsigned flags)
+{
+	char err[ERR_MAX], origin[STATE_TEXT_MAX];
+	char *doc = NULL;
+	size_t len = 0;
+	int r;
+
+	r = source_fetch(&st->cfg, &doc, &len, origin, sizeof(origin), err, sizeof(err));
+	if (r < 0) {
+		log_event(LOG_ERR, "source_failed", LOG_FIELDS({ "PROV_REASON", err }), "directory source: %s", err);
+		return state_set_error(st, r, "source: %s", err);
+	}
+	r = state_apply_document(st, doc, len, origin, flags, err, sizeof(err));
+	free(doc);
+	if (r == -ESTALE) {
+		log_event(LOG_ERR, "replay_refused", LOG_FIELDS({ "PROV_ORIGIN", origin }, { "PROV_REASON", err }),
+			  "document from %s refused, keeping the served one: %s", origin, err);
+		return state_set_error(st, r, "%s refused: %s", origin, err);
+	}
+	if (r < 0) {
+		log_event(LOG_ERR, "document_refused", LOG_FIELDS({ "PROV_ORIGIN", origin }, { "PROV_REASON", err }),
+			  "document from %s refused, keeping the served one: %s", origin, err);
+		return state_set_error(st, r, "%s refused: %s", origin, err);
+	}
+	if (r == 1)
+		log_msg(LOG_INFO, "directory from %s unchanged", origin);
+	/* Confirmed current just now; the demo has no source to confirm it. */
+	st->last_ok = st->cfg.urls.n ? (int64_t)time(NULL) : 0;
+	/* A good load clears an earlier error: status shows the present. */
+	st->last_error[0] = '\0';
+	st->last_error_at = 0;
+	return 0;
+}
+
+void state_load_initial(struct prov_state *st)
+{
+	load_cache(st);
+	state_load_source(st, 0);
+	if (!st->dir)
+		log_event(LOG_CRIT, "no_directory", LOG_FIELDS({ "PROV_REASON", st->last_error }),
+			  "no directory could be loaded: prov users do not resolve until one is (%s)",
+			  st->last_error[0] ? st->last_error : "no reason recorded");
+}
+
+/* Keys whose change needs a restart: the sockets are already bound. */
+static void warn_restart_keys(const struct prov_config *old, const struct prov_config *nc)
+{
+	if (strcmp(old->runtime_dir, nc->runtime_dir) != 0)
+		log_msg(LOG_WARNING, "runtime_dir changed to %s: takes effect at the next restart", nc->runtime_dir);
+}
+
+int state_reload(struct prov_state *st)
+{
+	struct prov_config nc, old;
+	char err[ERR_MAX];
+	int r;
+
+	r = config_load(st->config_path, &nc, err, sizeof(err));
+	if (r == -ENOENT && st->config_optional)
+		r = config_defaults(&nc);
+	if (r < 0) {
+		log_event(LOG_ERR, "config_refused", LOG_FIELDS({ "PROV_REASON", err }),
+			  "reload: config not changed, the new one is invalid: %s", err);
+		return state_set_error(st, r, "reload refused: %s", err);
+	}
+	warn_restart_keys(&st->cfg, &nc);
+	/* Swap, keeping the runtime_dir in use: the sockets are bound there. */
+	old = st->cfg;
+	st->cfg = nc;
+	free(st->cfg.runtime_dir);
+	st->cfg.runtime_dir = old.runtime_dir;
+	old.runtime_dir = NULL;
+	config_free(&old);
+	log_msg(LOG_NOTICE, "reloaded config %s", st->config_path);
+	/* The new config may admit differently (min_id, home_base, the local
+	 * files...), so the directory is always rebuilt with it. */
+	r = state_load_source(st, APPLY_REBUILD);
+	if (r < 0 && st->doc) {
+		/* The source failed: re-admit what we serve under the new rules. */
+		char origin[STATE_TEXT_MAX];
+
+		snprintf(origin, sizeof(origin), "%s", st->origin);
+		if (state_apply_document(st, st->doc, st->doc_len, origin, APPLY_REBUILD | APPLY_NO_CACHE, err,
+					 sizeof(err)) < 0)
+			log_msg(LOG_ERR, "re-admitting the served directory failed: %s", err);
+	}
+	state_notify(st);
+	return r;
+}
+
+void state_summary(const struct prov_state *st, char *buf, size_t bufsz)
+{
+	if (!st->dir) {
+		snprintf(buf, bufsz, "no directory loaded%s%s", st->last_error[0] ? ": " : "", st->last_error);
+		return;
+	}
+	snprintf(buf, bufsz, "serving %zu users, %zu groups (serial %llu from %s)%s%s", st->dir->n_users,
+		 st->dir->n_groups, (unsigned long long)st->dir->serial, st->origin,
+		 st->last_error[0] ? "; last error: " : "", st->last_error);
+}
+
+void state_notify(struct prov_state *st)
+{
+	char line[STATE_TEXT_MAX * 2], msg[STATE_TEXT_MAX * 2 + 32];
+
+	state_summary(st, line, sizeof(line));
+	snprintf(msg, sizeof(msg), "%sSTATUS=%s", st->ready_sent ? "" : "READY=1\n", line);
+	sd_notify(0, msg);
+	st->ready_sent = true;
+}
