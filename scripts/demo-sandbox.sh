@@ -1,0 +1,32 @@
+#!/bin/bash
+# Inner part of demo.sh: runs inside the same sandbox the integration tests
+# use (tests/integration/lib.sh).
+. "$PROV_SRC/tests/integration/lib.sh"
+sandbox_enter "$@"
+
+show() {
+	printf '\n$ %s\n' "$*"
+	"$@" || echo "(exit $?)"
+}
+
+write_config "$T/provd.conf" "" "[host]" "name = demo-host"
+echo "== provd on the embedded demo directory (no url configured) =="
+start_provd "$T/provd.conf"
+show "$PROV_BUILD/provctl/provctl" status
+show getent passwd alice bob carol dave erin
+show id alice
+show getent group developers ops
+show "$PROV_BUILD/provctl/provctl" user alice
+echo
+echo "== local accounts win, hostile entries are refused (from provd's log) =="
+show getent passwd root
+grep -E 'refus' "$T/provd.log" | sed 's/^/  /' || true
+show getent passwd toor
+show getent passwd mallory
+echo
+echo "== provd stopped: lookups fail fast, local accounts unaffected =="
+stop_provd
+show getent passwd alice
+show getent passwd root
+echo
+echo "Demo finished; the sandbox and everything in it are gone."
