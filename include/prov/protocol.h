@@ -90,7 +90,9 @@
  *
  * Enumeration: cursor 0 starts; a reply's "next" is the cursor of the next
  * page, PROV_ENUM_END when there is none. A page holds at most
- * PROV_ENUM_PAGE_MAX entries and always fits PROV_MAX_BODY.
+ * PROV_ENUM_PAGE_MAX entries and always fits PROV_MAX_BODY. "next" is always
+ * greater than the cursor asked for, and only the last page may be empty:
+ * clients refuse anything else, so a broken daemon cannot loop them forever.
  *
  * passwd record: str name, u32 uid, u32 gid, str gecos, str home, str shell
  * group record:  str name, u32 gid, u32 n, n x str member
