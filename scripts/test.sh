@@ -15,7 +15,7 @@ JOBS=$(nproc)
 step() { printf '\n==== %s ====\n' "$*"; }
 
 step "build (plain)"
-cmake -S "$SRC" -B "$SRC/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S "$SRC" -B "$SRC/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROV_MAN=ON >/dev/null
 cmake --build "$SRC/build" -j"$JOBS"
 
 step "build (ASan + UBSan)"

@@ -1,0 +1,147 @@
+#!/bin/bash
+# provd's systemd units under a real systemd: the .deb installed into a
+# Debian 12 tree, booted with systemd-nspawn (systemd 252 as PID 1; see
+# docs in notes/systemd-in-ci.md). Checks socket activation (a lookup starts
+# provd), that provd gets both sockets from systemd, Type=notify, the
+# socket and directory modes, that a restart keeps the sockets, reload,
+# the watchdog (a provd that stops answering is killed and restarted),
+# Restart=on-failure, and that the hardened service can still create a
+# home (ReadWritePaths=/home) and decide logins through PAM.
+#
+# Needs root. Runs in a private mount + PID namespace; the container is
+# powered off (or killed, by pid) on the way out, pass or fail.
+set -euo pipefail
+
+PROV_SRC=${PROV_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PROV_BUILD=${PROV_BUILD:-$PROV_SRC/build}
+HERE=$PROV_SRC/tests/integration
+# shellcheck source=tests/integration/pkg-rootfs.sh
+source "$HERE/pkg-rootfs.sh"
+
+if [ "${PROV_PKG_SANDBOXED:-}" != 1 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "$0: needs root (debootstrap, systemd-nspawn, unshare)" >&2
+		exit 1
+	fi
+	host_deps "${DEB_BUILD_HOST_PKGS[@]}" "${ROOTFS_HOST_PKGS[@]}" systemd-container
+	W=$(mktemp -d /tmp/prov-unittest.XXXXXX)
+	export W PROV_SRC PROV_BUILD
+	trap 'rm -rf "$W"' EXIT
+	rc=0
+	PROV_PKG_SANDBOXED=1 unshare -m -p -f --mount-proc --propagation private "$0" "$@" || rc=$?
+	exit $rc
+fi
+
+R=$W/root
+PKGDIR=$PROV_BUILD/pkg
+trap 'nspawn_stop' EXIT
+t0=$SECONDS
+
+"$PROV_SRC/scripts/build-deb.sh" -o "$PKGDIR" >"$W/build.log" 2>&1 || {
+	cat "$W/build.log"
+	exit 1
+}
+debs=("$PKGDIR"/prov_*.deb)
+DEB=${debs[0]}
+
+rootfs_extract "$R"
+rm -f "$R/usr/sbin/policy-rc.d"
+# Not /tmp: nspawn mounts a tmpfs there.
+cp "$DEB" "$R/var/tmp/"
+nspawn_run "$R" apt-get install -y -q --no-install-recommends "/var/tmp/$(basename "$DEB")" \
+	>"$W/install.log" 2>&1 || {
+	cat "$W/install.log"
+	echo "FAIL installing the package"
+	exit 1
+}
+# The demo directory, named explicitly (whatever the packaged default is).
+printf '\n[directory]\nurl = file:///usr/share/prov/demo-directory.json\n' >>"$R/etc/prov/provd.conf"
+# A short watchdog, so the test can see it bite in seconds.
+mkdir -p "$R/etc/systemd/system/provd.service.d"
+printf '[Service]\nWatchdogSec=4s\nRestartSec=1s\n' >"$R/etc/systemd/system/provd.service.d/50-ci.conf"
+printf '%s\n' '@include common-account' '@include common-session' >"$R/etc/pam.d/prov-check"
+echo "   tree ready in $((SECONDS - t0)) s"
+
+nspawn_boot "$R" "$W/nspawn.log"
+echo "   booted in $((SECONDS - t0)) s"
+C() { in_container "$@"; }
+prop() { C systemctl show -P "$2" "$1"; }
+
+echo "== units after boot"
+check "provd.socket listening" test "$(prop provd.socket ActiveState)" = active
+check "provd-private.socket listening" test "$(prop provd-private.socket ActiveState)" = active
+check "/run/prov is 0755 root" test "$(C stat -c '%a %U' /run/prov)" = "755 root"
+check "/run/prov/socket is a 0666 socket" test "$(C stat -c '%F %a' /run/prov/socket)" = "socket 666"
+check "/run/prov/private is 0700 root" test "$(C stat -c '%a %U' /run/prov/private)" = "700 root"
+check "/run/prov/private/socket is a 0600 socket" \
+	test "$(C stat -c '%F %a' /run/prov/private/socket)" = "socket 600"
+check "/var/lib/prov is 0700 (StateDirectory)" test "$(C stat -c '%a' /var/lib/prov)" = 700
+check "provd.service is Type=notify" test "$(prop provd.service Type)" = notify
+
+echo "== socket activation"
+C systemctl stop provd.service || true
+stopped_but_listening() {
+	[ "$(prop provd.service ActiveState)" = inactive ] && [ "$(prop provd.socket ActiveState)" = active ]
+}
+check "provd stopped, sockets still listening" stopped_but_listening
+check "getent passwd alice starts provd and is answered" \
+	test "$(C getent passwd alice | cut -d: -f1,3)" = "alice:20001"
+check "provd.service active after the lookup" test "$(prop provd.service ActiveState)" = active
+pid=$(prop provd.service MainPID)
+env_of() { C cat "/proc/$1/environ" | tr '\0' '\n'; }
+check "provd got both sockets from systemd (LISTEN_FDS=2)" grep -qx LISTEN_FDS=2 <(env_of "$pid")
+check "provd reported a status (sd_notify STATUS=)" test -n "$(prop provd.service StatusText)"
+check "PROV_NSS_BYPASS set for provd" grep -q '^PROV_NSS_BYPASS=' <(env_of "$pid")
+
+echo "== restart and reload keep the sockets"
+ino=$(C stat -c %i /run/prov/socket || true)
+C systemctl restart provd.service || true
+check "restart: same socket inode" test "$(C stat -c %i /run/prov/socket)" = "$ino"
+check "restart: lookups answered" test "$(C getent passwd bob | cut -d: -f1)" = bob
+pid=$(prop provd.service MainPID)
+check "systemctl reload provd succeeds" C systemctl reload provd.service
+check "reload: same MainPID" test "$(prop provd.service MainPID)" = "$pid"
+
+echo "== PAM and homes under the hardened unit"
+check "alice allowed" C pamtester prov-check alice acct_mgmt
+denied() { ! C pamtester prov-check "$1" acct_mgmt; }
+check "carol (deactivated) denied" denied carol
+check "root allowed" C pamtester prov-check root acct_mgmt
+check "alice's session opens" C pamtester prov-check alice open_session
+check "home made by the hardened provd: 20001:20001 0700" \
+	test "$(C stat -c '%u:%g %a' /home/alice 2>/dev/null)" = "20001:20001 700"
+check "journal has provd's structured events" \
+	grep -q '^ *PROV_EVENT=' <(C journalctl -u provd.service -o verbose --no-pager)
+
+echo "== watchdog and restart policy"
+pid=$(prop provd.service MainPID)
+sleep 6
+same_pid_no_restart() { [ "$(prop provd.service MainPID)" = "$1" ] && [ "$(prop provd.service NRestarts)" = 0 ]; }
+check "provd pings the watchdog (alive after 1.5 x WatchdogSec)" same_pid_no_restart "$pid"
+[ "${pid:-0}" -gt 0 ] && C kill -STOP "$pid" || true # never kill 0: our process group
+for _ in $(seq 100); do
+	[ "$(prop provd.service NRestarts)" -ge 1 ] && [ "$(prop provd.service ActiveState)" = active ] && break
+	sleep 0.1
+done
+restarted_from() { [ "$(prop provd.service NRestarts)" -ge 1 ] && [ "$(prop provd.service MainPID)" != "$1" ]; }
+check "a hung provd is killed by the watchdog and restarted" restarted_from "$pid"
+check "lookups answered after the watchdog restart" test "$(C getent passwd alice | cut -d: -f1)" = alice
+pid=$(prop provd.service MainPID)
+n=$(prop provd.service NRestarts)
+[ "${pid:-0}" -gt 0 ] && C kill -KILL "$pid" || true
+for _ in $(seq 50); do
+	[ "$(prop provd.service NRestarts)" -gt "$n" ] && [ "$(prop provd.service ActiveState)" = active ] && break
+	sleep 0.1
+done
+check "a crashed provd is restarted (Restart=on-failure)" test "$(prop provd.service NRestarts)" -gt "$n"
+
+echo "== exposure"
+C systemd-analyze security provd.service --no-pager 2>/dev/null | tail -n 1 || true
+
+if [ "$_pkg_fail" -gt 0 ]; then
+	echo "--- journal of provd"
+	C journalctl -u provd.service -u provd.socket -u provd-private.socket --no-pager | tail -n 60 || true
+fi
+nspawn_stop
+echo "   total $((SECONDS - t0)) s"
+check_summary
