@@ -174,6 +174,17 @@ static int check_id(struct verdicts *v, size_t i, const char *what, uint32_t id,
 	return 0;
 }
 
+/* The sudo group is provd's own (admit.h): nobody may take its name or gid. */
+static int check_reserved(struct verdicts *v, size_t i, const char *name, const uint32_t *gid,
+			  const struct admit_policy *p)
+{
+	if (p->reserved_group && name && strcasecmp(name, p->reserved_group) == 0)
+		return refuse(v, i, "name is reserved for the sudo group");
+	if (p->reserved_gid && gid && *gid == p->reserved_gid)
+		return refuse(v, i, "gid %u is reserved for the sudo group", *gid);
+	return 0;
+}
+
 /* A name must not be a local user's or group's, in any case. */
 static int check_local_name(struct verdicts *v, size_t i, const char *name, const struct localdb *local)
 {
@@ -230,6 +241,9 @@ static int check_user(struct dir_user *u, struct verdicts *v, size_t i, const st
 	if (r < 0 || v->why[i])
 		return r;
 	r = check_id(v, i, "gid", u->gid, localdb_has_gid(p->local, u->gid), p);
+	if (r < 0 || v->why[i])
+		return r;
+	r = check_reserved(v, i, u->name, &u->gid, p);
 	if (r < 0 || v->why[i])
 		return r;
 	if (u->gecos) {
@@ -342,13 +356,13 @@ static int user_shell(struct directory *d, size_t i, const struct admit_policy *
 	int r = 0;
 
 	if (!u->active)
-		want = ADMIT_NOLOGIN_SHELL;
+		want = p->nologin_shell ? p->nologin_shell : ADMIT_NOLOGIN_SHELL;
 	else if (!u->shell)
 		want = p->default_shell;
 	else if (p->shells && dir_strv_contains(p->shells, u->shell))
 		want = NULL; /* served as given */
 	else if (refuses_login(u->shell))
-		want = ADMIT_NOLOGIN_SHELL;
+		want = p->nologin_shell ? p->nologin_shell : ADMIT_NOLOGIN_SHELL;
 	else {
 		snprintf(note, sizeof(note), "shell %s is not in /etc/shells: serving %s", u->shell,
 			 p->default_shell);
@@ -485,6 +499,9 @@ static int check_group(const struct directory *d, struct verdicts *v, size_t i, 
 	if (why)
 		return refuse(v, i, "id %s", why);
 	r = check_id(v, i, "gid", g->gid, localdb_has_gid(p->local, g->gid), p);
+	if (r < 0 || v->why[i])
+		return r;
+	r = check_reserved(v, i, g->name, &g->gid, p);
 	if (r < 0 || v->why[i])
 		return r;
 	if (g->members.n > PROV_GROUP_MEMBERS_MAX)

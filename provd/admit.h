@@ -18,8 +18,15 @@ struct admit_policy {
 	uint32_t max_id;
 	const char *home_base;
 	const char *default_shell;
+	const char *nologin_shell;     /* inactive users; NULL = /usr/sbin/nologin */
 	const struct dir_strv *shells; /* from /etc/shells */
 	const struct localdb *local;
+	/* The group provd serves itself (sudo_group, sudo_gid): no directory
+	 * group may take its name or gid, no user its name or gid as primary
+	 * gid, or the directory could hand out sudo around the bindings.
+	 * NULL / 0 = none. */
+	const char *reserved_group;
+	uint32_t reserved_gid;
 };
 
 /* 0; -EINVAL when the policy itself is unusable (no localdb, home_base or

@@ -44,6 +44,10 @@ enum key_kind {
 	K_UINT,     /* unsigned count */
 	K_BOOL,     /* yes | no (also true/false, on/off, 1/0) */
 	K_MODE,     /* octal permission bits, at most 0755 */
+	K_PCT,      /* a share: "10%" or "10", stored as a percentage */
+	K_SIZE,     /* bytes, with an optional K, M or G suffix (binary: 1K = 1024) */
+	K_RANGE,    /* "min-max" of uint32 ids, into a struct prov_id_range */
+	K_TEXT,     /* one word of printable ASCII (a schema URN, an attribute name) */
 };
 
 struct key_def {
@@ -65,6 +69,27 @@ static const struct key_def keys[] = {
 	{ "directory", "token_file", K_PATH, F(token_file), 0, 0 },
 	{ "directory", "refresh_interval", K_DUR_S, F(refresh_interval_s), 10, 30 * DAY_S },
 	{ "directory", "offline_grace", K_DUR_S, F(offline_grace_s), 60, 3650 * DAY_S },
+	{ "directory", "ca_file", K_PATH, F(ca_file), 0, 0 },
+	{ "directory", "pinned_pubkey", K_TEXT, F(pinned_pubkey), 0, 0 },
+	{ "directory", "connect_timeout", K_DUR_MS, F(connect_timeout_ms), 100, 600000 },
+	{ "directory", "timeout", K_DUR_MS, F(timeout_ms), 1000, 3600000 },
+	{ "directory", "max_bytes", K_SIZE, F(max_bytes), 4096, 1u << 30 },
+	{ "directory", "refresh_jitter", K_PCT, F(refresh_jitter_pct), 0, 50 },
+	{ "directory", "retry_base", K_DUR_MS, F(retry_base_ms), 100, 3600000 },
+	{ "directory", "retry_max", K_DUR_MS, F(retry_max_ms), 1000, 24 * 3600000u },
+	{ "directory", "max_deprovision_share", K_PCT, F(max_deprovision_pct), 0, 100 },
+	{ "directory", "deprovision_floor", K_UINT, F(deprovision_floor), 0, 1000000 },
+	{ "scim", "user_schema", K_TEXT, F(scim_user_schema), 0, 0 },
+	{ "scim", "group_schema", K_TEXT, F(scim_group_schema), 0, 0 },
+	{ "scim", "attr_uid", K_TEXT, F(scim_attr_uid), 0, 0 },
+	{ "scim", "attr_gid", K_TEXT, F(scim_attr_gid), 0, 0 },
+	{ "scim", "attr_shell", K_TEXT, F(scim_attr_shell), 0, 0 },
+	{ "scim", "attr_home", K_TEXT, F(scim_attr_home), 0, 0 },
+	{ "scim", "attr_gecos", K_TEXT, F(scim_attr_gecos), 0, 0 },
+	{ "scim", "attr_keys", K_TEXT, F(scim_attr_keys), 0, 0 },
+	{ "scim", "strip_domain", K_BOOL, F(scim_strip_domain), 0, 0 },
+	{ "scim", "id_range", K_RANGE, F(scim_id_range), 1, INT32_MAX },
+	{ "scim", "page_size", K_UINT, F(scim_page_size), 1, 100000 },
 	{ "host", "name", K_HOSTNAME, F(host_name), 0, 0 },
 	{ "host", "labels", K_LABELS, F(host_labels), 0, 0 },
 	{ "host", "login_groups", K_NAMES, F(login_groups), 0, 0 },
@@ -92,7 +117,7 @@ static const struct key_def keys[] = {
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const char *const sections[] = { "directory", "host", "accounts", "login", "paths", "server" };
+static const char *const sections[] = { "directory", "scim", "host", "accounts", "login", "paths", "server" };
 
 /* Parser state for one file. */
 struct parse {
@@ -154,13 +179,29 @@ int config_defaults(struct prov_config *cfg)
 	c.home_mode = 0700;
 	c.end_sessions = true;
 	c.deprovisioned_retention_s = 30 * 24 * 3600;
+	c.connect_timeout_ms = 10000;
+	c.timeout_ms = 60000;
+	c.max_bytes = 64u << 20;
+	c.refresh_jitter_pct = 10;
+	c.retry_base_ms = 1000;
+	c.retry_max_ms = 600000;
+	c.max_deprovision_pct = 10;
+	c.deprovision_floor = 3;
+	c.scim_id_range.min = 200000;
+	c.scim_id_range.max = 999999;
+	c.scim_page_size = 1000;
 	if (set_str(&c.token_file, "/etc/prov/token") < 0 || set_hostname(&c.host_name) < 0 ||
 	    set_str(&c.home_base, "/home") < 0 || set_str(&c.default_shell, "/bin/bash") < 0 ||
 	    set_str(&c.shells_file, "/etc/shells") < 0 || set_str(&c.passwd_file, "/etc/passwd") < 0 ||
 	    set_str(&c.group_file, "/etc/group") < 0 || set_str(&c.sudo_group, "prov-sudo") < 0 ||
 	    set_str(&c.state_dir, "/var/lib/prov") < 0 || set_str(&c.runtime_dir, PROV_RUNTIME_DIR) < 0 ||
 	    set_str(&c.skel_dir, "/etc/skel") < 0 || set_str(&c.keys_user, "_prov-keys") < 0 ||
-	    set_str(&c.nologin_shell, "/usr/sbin/nologin") < 0) {
+	    set_str(&c.nologin_shell, "/usr/sbin/nologin") < 0 ||
+	    set_str(&c.scim_user_schema, "urn:ietf:params:scim:schemas:extension:posix:2.0:User") < 0 ||
+	    set_str(&c.scim_group_schema, "urn:ietf:params:scim:schemas:extension:posix:2.0:Group") < 0 ||
+	    set_str(&c.scim_attr_uid, "uidNumber") < 0 || set_str(&c.scim_attr_gid, "gidNumber") < 0 ||
+	    set_str(&c.scim_attr_shell, "loginShell") < 0 || set_str(&c.scim_attr_home, "homeDirectory") < 0 ||
+	    set_str(&c.scim_attr_gecos, "gecos") < 0 || set_str(&c.scim_attr_keys, "sshPublicKey") < 0) {
 		config_free(&c);
 		return -ENOMEM;
 	}
@@ -187,6 +228,16 @@ void config_free(struct prov_config *cfg)
 	free(cfg->skel_dir);
 	free(cfg->keys_user);
 	free(cfg->nologin_shell);
+	free(cfg->ca_file);
+	free(cfg->pinned_pubkey);
+	free(cfg->scim_user_schema);
+	free(cfg->scim_group_schema);
+	free(cfg->scim_attr_uid);
+	free(cfg->scim_attr_gid);
+	free(cfg->scim_attr_shell);
+	free(cfg->scim_attr_home);
+	free(cfg->scim_attr_gecos);
+	free(cfg->scim_attr_keys);
 	free(cfg->state_dir);
 	free(cfg->runtime_dir);
 	memset(cfg, 0, sizeof(*cfg));
@@ -329,6 +380,60 @@ static int parse_list(struct parse *p, const struct key_def *k, char *v, struct 
 	return 0;
 }
 
+/* "65536", "512K", "64M", "1G" (also "64MiB"): binary multiples. */
+static int parse_size(const char *s, unsigned long long *ret)
+{
+	static const struct {
+		const char *suffix;
+		unsigned shift;
+	} units[] = { { "", 0 },      { "K", 10 },   { "M", 20 },   { "G", 30 },
+		      { "KiB", 10 }, { "MiB", 20 }, { "GiB", 30 } };
+	size_t digits = strspn(s, "0123456789"), i;
+	unsigned long long v;
+	int r;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(s + digits, units[i].suffix) == 0)
+			break;
+	if (i == sizeof(units) / sizeof(units[0]))
+		return -EINVAL;
+	r = parse_u64(s, digits, &v);
+	if (r < 0)
+		return r;
+	if (v > (ULLONG_MAX >> units[i].shift))
+		return -ERANGE;
+	*ret = v << units[i].shift;
+	return 0;
+}
+
+/* "200000-999999": two ids within the key's bounds, min <= max. */
+static int parse_range(struct parse *p, const struct key_def *k, const char *v, struct prov_id_range *slot)
+{
+	const char *dash = strchr(v, '-');
+	unsigned long long a, b;
+
+	if (!dash || parse_u64(v, (size_t)(dash - v), &a) < 0 || parse_u64(dash + 1, strlen(dash + 1), &b) < 0)
+		return fail(p, "%s: '%.64s' is not a range MIN-MAX (e.g. 200000-999999)", k->key, v);
+	if (a < k->min || b > k->max || a > b)
+		return fail(p, "%s: %s out of range (MIN <= MAX, both %llu..%llu)", k->key, v, k->min, k->max);
+	slot->min = (uint32_t)a;
+	slot->max = (uint32_t)b;
+	return 0;
+}
+
+/* A schema URN, an attribute name, a key pin: one printable ASCII word. */
+static const char *check_text(const char *v)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
+			return "holds a space, control or non-ASCII character";
+	if (i > 1024)
+		return "longer than 1024 bytes";
+	return NULL;
+}
+
 static int parse_number(struct parse *p, const struct key_def *k, const char *v, void *slot)
 {
 	unsigned long long n, ms;
@@ -344,6 +449,15 @@ static int parse_number(struct parse *p, const struct key_def *k, const char *v,
 	case K_DUR_MS:
 		r = parse_duration_ms(v, 1, &n);
 		break;
+	case K_PCT: {
+		size_t len = strlen(v);
+
+		r = parse_u64(v, len && v[len - 1] == '%' ? len - 1 : len, &n);
+		break;
+	}
+	case K_SIZE:
+		r = parse_size(v, &n);
+		break;
 	default:
 		r = parse_u64(v, strlen(v), &n);
 		break;
@@ -351,7 +465,9 @@ static int parse_number(struct parse *p, const struct key_def *k, const char *v,
 	if (r < 0)
 		return fail(p, "%s: '%s' is not a %s", k->key, v,
 			    k->kind == K_DUR_S || k->kind == K_DUR_MS ? "duration (e.g. 300, 5m, 1h, 7d)"
-								       : "non-negative decimal number");
+			    : k->kind == K_PCT			      ? "percentage (e.g. 10%)"
+			    : k->kind == K_SIZE			      ? "size (e.g. 65536, 512K, 64M, 1G)"
+								      : "non-negative decimal number");
 	if (n < k->min || n > k->max)
 		return fail(p, "%s: %s out of range (%llu..%llu%s)", k->key, v, k->min, k->max,
 			    k->kind == K_DUR_S ? " seconds" : k->kind == K_DUR_MS ? " ms" : "");
@@ -407,6 +523,12 @@ static int apply(struct parse *p, struct prov_config *c, const struct key_def *k
 
 	if (!*v && k->kind == K_HOSTNAME)
 		return set_hostname(slot); /* "name =": the kernel's, as by default */
+	/* Keys whose default is "none": "key =" says so. */
+	if (!*v && (k->offset == F(ca_file) || k->offset == F(pinned_pubkey))) {
+		free(*(char **)slot);
+		*(char **)slot = NULL;
+		return 0;
+	}
 	if (!*v && k->kind != K_URLS && k->kind != K_LABELS && k->kind != K_NAMES)
 		return fail(p, "%s: empty value", k->key);
 
@@ -441,6 +563,14 @@ static int apply(struct parse *p, struct prov_config *c, const struct key_def *k
 		return parse_bool(p, k, v, slot);
 	case K_MODE:
 		return parse_mode(p, k, v, slot);
+	case K_PCT:
+	case K_SIZE:
+		return parse_number(p, k, v, slot);
+	case K_RANGE:
+		return parse_range(p, k, v, slot);
+	case K_TEXT:
+		why = check_text(v);
+		break;
 	}
 	if (why) {
 		char safe[128];
@@ -539,6 +669,15 @@ static int check_whole(struct parse *p, const struct prov_config *c)
 	}
 	if (c->source_type == SOURCE_SCIM && c->urls.n == 0)
 		return fail(p, "type = scim needs a url");
+	if (c->retry_base_ms > c->retry_max_ms)
+		return fail(p, "retry_base %ums is above retry_max %ums", c->retry_base_ms, c->retry_max_ms);
+	/* Derived ids outside min_id..max_id would all be refused by admission. */
+	if (c->source_type == SOURCE_SCIM &&
+	    (c->scim_id_range.min < c->min_id || c->scim_id_range.max > c->max_id))
+		return fail(p, "id_range %u-%u must lie inside min_id..max_id (%u..%u)", c->scim_id_range.min,
+			    c->scim_id_range.max, c->min_id, c->max_id);
+	if (c->pinned_pubkey && strncmp(c->pinned_pubkey, "sha256//", 8) != 0 && validate_path(c->pinned_pubkey))
+		return fail(p, "pinned_pubkey must be sha256//<base64> hashes or the absolute path of a key file");
 	return 0;
 }
 
@@ -639,5 +778,69 @@ int config_load(const char *path, struct prov_config *ret_cfg, char *err, size_t
 		return r;
 	}
 	*ret_cfg = c;
+	return 0;
+}
+
+static int dup_str(char **slot)
+{
+	if (!*slot)
+		return 0;
+	*slot = strdup(*slot);
+	return *slot ? 0 : -ENOMEM;
+}
+
+static int dup_strv(struct dir_strv *slot)
+{
+	struct dir_strv src = *slot, copy = { 0 };
+	size_t i;
+
+	*slot = (struct dir_strv){ 0 };
+	for (i = 0; i < src.n; i++)
+		if (dir_strv_push(&copy, src.v[i]) < 0) {
+			dir_strv_free(&copy);
+			return -ENOMEM;
+		}
+	*slot = copy;
+	return 0;
+}
+
+/* Driven by the keys table, so a key added there is copied too: every
+ * pointer in the struct belongs to exactly one key. */
+int config_dup(const struct prov_config *src, struct prov_config *ret)
+{
+	struct prov_config c = *src;
+	size_t i;
+	int r = 0;
+
+	/* Clear every pointer first, so a failure half-way frees only copies. */
+	for (i = 0; i < N_KEYS; i++) {
+		void *slot = (char *)&c + keys[i].offset;
+
+		if (keys[i].kind == K_URLS || keys[i].kind == K_LABELS || keys[i].kind == K_NAMES)
+			*(struct dir_strv *)slot = (struct dir_strv){ 0 };
+		else if (keys[i].kind == K_PATH || keys[i].kind == K_HOSTNAME || keys[i].kind == K_NAME ||
+			 keys[i].kind == K_TEXT)
+			*(char **)slot = NULL;
+	}
+	for (i = 0; i < N_KEYS && r == 0; i++) {
+		void *slot = (char *)&c + keys[i].offset;
+		const void *from = (const char *)src + keys[i].offset;
+
+		if (keys[i].kind == K_URLS || keys[i].kind == K_LABELS || keys[i].kind == K_NAMES) {
+			*(struct dir_strv *)slot = *(const struct dir_strv *)from;
+			r = dup_strv(slot);
+		} else if (keys[i].kind == K_PATH || keys[i].kind == K_HOSTNAME || keys[i].kind == K_NAME ||
+			   keys[i].kind == K_TEXT) {
+			*(char **)slot = *(char *const *)from;
+			r = dup_str(slot);
+			if (r < 0)
+				*(char **)slot = NULL;
+		}
+	}
+	if (r < 0) {
+		config_free(&c);
+		return r;
+	}
+	*ret = c;
 	return 0;
 }

@@ -19,6 +19,10 @@ enum source_type {
 	SOURCE_SCIM,     /* SCIM 2.0 service */
 };
 
+struct prov_id_range {
+	uint32_t min, max; /* inclusive */
+};
+
 struct prov_config {
 	/* [directory] */
 	enum source_type source_type;   /* type = document | scim */
@@ -26,6 +30,31 @@ struct prov_config {
 	char *token_file;               /* token_file = /etc/prov/token */
 	unsigned refresh_interval_s;    /* refresh_interval = 300 (s, or 5m, 1h, 1d) */
 	unsigned offline_grace_s;       /* offline_grace = 7d */
+	/* The sync (provd/sync.h). HTTP(S) only: */
+	char *ca_file;                  /* ca_file = (none: the system trust store) PEM CA bundle */
+	char *pinned_pubkey;            /* pinned_pubkey = (none) sha256//<base64>[;sha256//...] or a key file */
+	unsigned connect_timeout_ms;    /* connect_timeout = 10s */
+	unsigned timeout_ms;            /* timeout = 60s, per request (a SCIM page, a document) */
+	unsigned max_bytes;             /* max_bytes = 64M, per response, after decompression (K, M, G suffixes) */
+	unsigned refresh_jitter_pct;    /* refresh_jitter = 10% (refresh_interval +- this) */
+	unsigned retry_base_ms;         /* retry_base = 1s (first retry window after a failure) */
+	unsigned retry_max_ms;          /* retry_max = 10m (retry windows double up to this) */
+	/* Applying a pull: */
+	unsigned max_deprovision_pct;   /* max_deprovision_share = 10% of active users in one pull */
+	unsigned deprovision_floor;     /* deprovision_floor = 3 (always allowed, whatever the share) */
+
+	/* [scim] (type = scim) */
+	char *scim_user_schema;         /* user_schema = urn:ietf:params:scim:schemas:extension:posix:2.0:User */
+	char *scim_group_schema;        /* group_schema = urn:ietf:params:scim:schemas:extension:posix:2.0:Group */
+	char *scim_attr_uid;            /* attr_uid = uidNumber */
+	char *scim_attr_gid;            /* attr_gid = gidNumber */
+	char *scim_attr_shell;          /* attr_shell = loginShell */
+	char *scim_attr_home;           /* attr_home = homeDirectory */
+	char *scim_attr_gecos;          /* attr_gecos = gecos */
+	char *scim_attr_keys;           /* attr_keys = sshPublicKey */
+	bool scim_strip_domain;         /* strip_domain = no (userName a@b.c -> login a) */
+	struct prov_id_range scim_id_range; /* id_range = 200000-999999 (derived uids/gids; inside min_id..max_id) */
+	unsigned scim_page_size;        /* page_size = 1000 (count asked per page; the server may cap it) */
 
 	/* [host] */
 	char *host_name;                /* name = (default: gethostname()) */
@@ -70,5 +99,9 @@ int config_defaults(struct prov_config *cfg);
 int config_load(const char *path, struct prov_config *ret_cfg, char *err, size_t errsz);
 
 void config_free(struct prov_config *cfg);
+
+/* A deep copy (every string and list duplicated), e.g. for a sync worker
+ * that must not see a SIGHUP swap the running config. 0 or -ENOMEM. */
+int config_dup(const struct prov_config *src, struct prov_config *ret);
 
 #endif

@@ -316,6 +316,23 @@ int decision_sudo_members(const struct directory *d, const struct decision_host 
 	return 0;
 }
 
+bool decision_user_has_sudo(const struct directory *d, const struct decision_host *host,
+			    const struct decision_freshness *fresh, const struct dir_user *u, int64_t now)
+{
+	size_t i;
+
+	if (!d || !u || !u->active || decision_is_stale(d, fresh, now))
+		return false;
+	for (i = 0; i < d->n_bindings; i++) {
+		const struct dir_binding *b = &d->bindings[i];
+
+		if ((b->grants & DIR_GRANT_SUDO) && in_force(b->not_after, now) && host_matches(b, host) &&
+		    subject_matches(d, b, u))
+			return true;
+	}
+	return user_in_any_group(d, u, host->sudo_groups);
+}
+
 static void earliest_after(int64_t *best, int64_t t, int64_t now)
 {
 	if (t > now && (*best == 0 || t < *best))

@@ -103,6 +103,11 @@ bool decision_is_stale(const struct directory *d, const struct decision_freshnes
 int decision_sudo_members(const struct directory *d, const struct decision_host *host,
 			  const struct decision_freshness *fresh, int64_t now, struct dir_strv *ret);
 
+/* true when u (a user of d) is a member of the sudo group now: the same
+ * rule as decision_sudo_members(), for one user (initgroups). */
+bool decision_user_has_sudo(const struct directory *d, const struct decision_host *host,
+			    const struct decision_freshness *fresh, const struct dir_user *u, int64_t now);
+
 /*
  * The next instant after now at which a decision can change by the clock
  * alone (the earliest binding or document not_after > now, or the instant

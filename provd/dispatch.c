@@ -7,13 +7,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache_verify.h"
 #include "log.h"
 #include "login_handlers.h"
+#include "removed.h"
+#include "sudogroup.h"
+#include "sync.h"
 
 /* Every table provd serves; an area adds its own with one line here. */
 static const struct dispatch_table *const dispatch_tables[] = {
 	&dispatch_lookup_table,
 	&login_dispatch_table, /* login_handlers.c: ACCESS_CHECK, SESSION_*, SSH_KEYS */
+	&sync_dispatch_table,  /* sync.c: REFRESH */
+	&cache_verify_dispatch_table, /* cache_verify.c: CACHE_VERIFY */
 };
 
 const struct dispatch_entry *dispatch_find(uint16_t opcode)
@@ -40,6 +46,21 @@ int dispatch_get_name(struct prov_reader *req, char out[PROV_NAME_MAX + 1])
 static void put_user(struct prov_writer *w, const struct dir_user *u)
 {
 	prov_put_passwd(w, u->name, u->uid, u->gid, u->gecos, u->home, u->shell);
+}
+
+/* A user removed from the directory, within deprovisioned_retention
+ * (removed.h): served like a deactivated one, with nologin_shell. */
+static const struct removed_user *removed_user(const struct dispatch_ctx *ctx, const char *name, uint32_t uid)
+{
+	const struct prov_state *st = ctx->state;
+
+	return name ? removed_by_name(st->removed, name, ctx->now, st->cfg.deprovisioned_retention_s)
+		    : removed_by_uid(st->removed, uid, ctx->now, st->cfg.deprovisioned_retention_s);
+}
+
+static void put_removed(struct prov_writer *w, const struct prov_config *cfg, const struct removed_user *r)
+{
+	prov_put_passwd(w, r->name, r->uid, r->gid, r->gecos, r->home, cfg->nologin_shell);
 }
 
 void dispatch_put_group(struct prov_writer *w, const struct dir_group *g)
@@ -70,9 +91,15 @@ static int h_pw_by_name(struct dispatch_ctx *ctx, struct prov_reader *req, struc
 	if (!ctx->state->dir)
 		return PROV_ST_UNAVAILABLE;
 	u = directory_user_by_name(ctx->state->dir, name);
-	if (!u)
-		return PROV_ST_NOT_FOUND;
-	put_user(reply, u);
+	if (u) {
+		put_user(reply, u);
+	} else {
+		const struct removed_user *r = removed_user(ctx, name, 0);
+
+		if (!r)
+			return PROV_ST_NOT_FOUND;
+		put_removed(reply, &ctx->state->cfg, r);
+	}
 	return put_status(reply);
 }
 
@@ -86,9 +113,15 @@ static int h_pw_by_uid(struct dispatch_ctx *ctx, struct prov_reader *req, struct
 	if (!ctx->state->dir)
 		return PROV_ST_UNAVAILABLE;
 	u = directory_user_by_uid(ctx->state->dir, uid);
-	if (!u)
-		return PROV_ST_NOT_FOUND;
-	put_user(reply, u);
+	if (u) {
+		put_user(reply, u);
+	} else {
+		const struct removed_user *r = removed_user(ctx, NULL, uid);
+
+		if (!r)
+			return PROV_ST_NOT_FOUND;
+		put_removed(reply, &ctx->state->cfg, r);
+	}
 	return put_status(reply);
 }
 
@@ -101,6 +134,8 @@ static int h_gr_by_name(struct dispatch_ctx *ctx, struct prov_reader *req, struc
 		return PROV_ST_BAD_REQUEST;
 	if (!ctx->state->dir)
 		return PROV_ST_UNAVAILABLE;
+	if (sudogroup_is_name(&ctx->state->cfg, name))
+		return sudogroup_put(ctx, reply);
 	g = directory_group_by_name(ctx->state->dir, name);
 	if (!g)
 		return PROV_ST_NOT_FOUND;
@@ -117,6 +152,8 @@ static int h_gr_by_gid(struct dispatch_ctx *ctx, struct prov_reader *req, struct
 		return PROV_ST_BAD_REQUEST;
 	if (!ctx->state->dir)
 		return PROV_ST_UNAVAILABLE;
+	if (sudogroup_is_gid(&ctx->state->cfg, gid))
+		return sudogroup_put(ctx, reply);
 	g = directory_group_by_gid(ctx->state->dir, gid);
 	if (!g)
 		return PROV_ST_NOT_FOUND;
@@ -125,12 +162,14 @@ static int h_gr_by_gid(struct dispatch_ctx *ctx, struct prov_reader *req, struct
 }
 
 /* glibc's initgroups adds the primary gid itself, so only the prov groups
- * that list the user are answered (member_gids never repeats the primary). */
+ * that list the user are answered (member_gids never repeats the primary),
+ * and the sudo group while she holds the grant (sudogroup.h). */
 static int h_initgroups(struct dispatch_ctx *ctx, struct prov_reader *req, struct prov_writer *reply)
 {
 	char name[PROV_NAME_MAX + 1];
 	const struct dir_user *u;
 	size_t i, n;
+	bool sudo;
 
 	if (dispatch_get_name(req, name) < 0)
 		return PROV_ST_BAD_REQUEST;
@@ -140,9 +179,12 @@ static int h_initgroups(struct dispatch_ctx *ctx, struct prov_reader *req, struc
 	if (!u)
 		return PROV_ST_NOT_FOUND;
 	n = u->n_member_gids < PROV_GROUPS_PER_USER_MAX ? u->n_member_gids : PROV_GROUPS_PER_USER_MAX;
-	prov_put_u32(reply, (uint32_t)n);
+	sudo = n < PROV_GROUPS_PER_USER_MAX && sudogroup_has_member(ctx, u);
+	prov_put_u32(reply, (uint32_t)n + (sudo ? 1 : 0));
 	for (i = 0; i < n; i++)
 		prov_put_u32(reply, u->member_gids[i]);
+	if (sudo)
+		prov_put_u32(reply, ctx->state->cfg.sudo_gid);
 	return put_status(reply);
 }
 
@@ -156,8 +198,23 @@ static void patch_u32(struct prov_writer *w, size_t off, uint32_t v)
  * into the snapshot's array, so a page costs O(page). A snapshot swapped
  * between two pages may skip or repeat entries, which getent tolerates;
  * a cursor past the end is simply the end. A page stops early when the
- * next record would not fit PROV_MAX_BODY, so it always fits.
+ * next record would not fit PROV_MAX_BODY, so it always fits. The sudo
+ * group, when served, is one more group after the directory's; users
+ * removed within deprovisioned_retention come after the directory's users.
  */
+/* Removed user j for enumeration; false when it is not to be listed. */
+static bool put_removed_enum(const struct dispatch_ctx *ctx, struct prov_writer *w, size_t j)
+{
+	const struct prov_state *st = ctx->state;
+	const struct removed_user *r = &st->removed->v[j];
+
+	if (directory_user_by_name(st->dir, r->name) || directory_user_by_uid(st->dir, r->uid) ||
+	    removed_user(ctx, r->name, 0) != r)
+		return false;
+	put_removed(w, &st->cfg, r);
+	return true;
+}
+
 static int enum_page(struct dispatch_ctx *ctx, struct prov_reader *req, struct prov_writer *reply, bool groups)
 {
 	uint32_t cursor = prov_get_u32(req), n = 0;
@@ -168,7 +225,9 @@ static int enum_page(struct dispatch_ctx *ctx, struct prov_reader *req, struct p
 		return PROV_ST_BAD_REQUEST;
 	if (!d)
 		return PROV_ST_UNAVAILABLE;
-	total = groups ? d->n_groups : d->n_users;
+	total = groups ? d->n_groups : d->n_users + (ctx->state->removed ? ctx->state->removed->n : 0);
+	if (groups && sudogroup_served(&ctx->state->cfg))
+		total++;
 	head = reply->len;
 	prov_put_u32(reply, PROV_ENUM_END);
 	prov_put_u32(reply, 0);
@@ -177,10 +236,18 @@ static int enum_page(struct dispatch_ctx *ctx, struct prov_reader *req, struct p
 	for (i = cursor; i < total && n < PROV_ENUM_PAGE_MAX; i++) {
 		size_t before = reply->len;
 
-		if (groups)
+		if (groups && i == d->n_groups) {
+			if (sudogroup_put(ctx, reply) != PROV_ST_OK && !reply->err) {
+				reply->len = before; /* out of memory: leave it out */
+				continue;
+			}
+		} else if (groups) {
 			dispatch_put_group(reply, &d->groups[i]);
-		else
+		} else if (i < d->n_users) {
 			put_user(reply, &d->users[i]);
+		} else if (!put_removed_enum(ctx, reply, i - d->n_users)) {
+			continue; /* expired, or its name or uid is served again */
+		}
 		if (reply->err == -EMSGSIZE || reply->len - PROV_HEADER_SIZE > PROV_MAX_BODY) {
 			reply->len = before; /* does not fit: it opens the next page */
 			reply->err = 0;
@@ -291,6 +358,43 @@ static void status_refusals(struct pairs *p, const struct directory *d)
 	}
 }
 
+/* The central sync's health (sync.h): is the source answering, since
+ * when not, what the last pull did, when the next one is due. */
+static void status_sync(struct pairs *p, const struct prov_state *st, int64_t now)
+{
+	const struct prov_sync_health *h = &st->health;
+	char t[40], why[256];
+
+	if (state_is_stale(st, now)) {
+		state_stale_reason(st, now, why, sizeof(why));
+		pair(p, "stale_reason", "%s", why);
+	}
+	if (st->dir && st->last_ok > 0)
+		pair(p, "last_ok_age", "%llds", (long long)(now - st->last_ok));
+	if (!h->enabled) {
+		pair(p, "sync", "%s", "off (no directory URL: the embedded demo is served)");
+		return;
+	}
+	fmt_time(h->failing_since, t, sizeof(t));
+	if (h->failures)
+		pair(p, "sync", "failing since %s (%u in a row)%s%s", t, h->failures,
+		     h->auth_failed ? "; ALERT: the source refused the token" : "", h->running ? "; pulling now" : "");
+	else
+		pair(p, "sync", "%s", h->running ? "ok; pulling now" : h->pulls ? "ok" : "first pull pending");
+	fmt_time(h->last_attempt, t, sizeof(t));
+	pair(p, "last_sync", "%s", t);
+	pair(p, "last_sync_result", "%s", h->pulls ? h->last_result : "-");
+	pair(p, "last_sync_source", "%s", h->last_source[0] ? h->last_source : "-");
+	fmt_time(h->last_change_at, t, sizeof(t));
+	pair(p, "last_change", "%s%s%s", h->last_change[0] ? h->last_change : "-", h->last_change[0] ? " at " : "",
+	     h->last_change[0] ? t : "");
+	fmt_time(h->next_try, t, sizeof(t));
+	if (h->next_try > 0)
+		pair(p, "next_sync", "%s (in %llds)", t, (long long)(h->next_try > now ? h->next_try - now : 0));
+	else
+		pair(p, "next_sync", "%s", h->running ? "after the running pull" : "-");
+}
+
 static int h_status(struct dispatch_ctx *ctx, struct prov_reader *req, struct prov_writer *reply)
 {
 	const struct prov_state *st = ctx->state;
@@ -317,10 +421,15 @@ static int h_status(struct dispatch_ctx *ctx, struct prov_reader *req, struct pr
 	pair(&p, "loaded_at", "%s", t);
 	fmt_time(d ? st->last_ok : 0, t, sizeof(t));
 	pair(&p, "last_ok", "%s", t);
+	status_sync(&p, st, ctx->now);
 	pair(&p, "users", "%zu", d ? d->n_users : 0);
 	pair(&p, "groups", "%zu", d ? d->n_groups : 0);
 	pair(&p, "bindings", "%zu", d ? d->n_bindings : 0);
 	pair(&p, "refused", "%zu", d ? d->n_refused : 0);
+	/* For provctl doctor: whom the keys are for, which group sudoers needs. */
+	pair(&p, "keys_user", "%s", st->cfg.keys_user);
+	pair(&p, "sudo_group", "%s", st->cfg.sudo_group);
+	pair(&p, "sudo_gid", "%u", st->cfg.sudo_gid);
 	pair(&p, "cache", "%s", st->cache_state);
 	pair(&p, "last_error", "%s", st->last_error[0] ? st->last_error : "none");
 	fmt_time(st->last_error_at, t, sizeof(t));
@@ -389,6 +498,8 @@ int dispatch_request(struct prov_state *st, const struct dispatch_peer *peer, co
 	} else {
 		prov_reader_init(&req, body, hdr->body_len);
 		status = e->fn(&ctx, &req, w);
+		if (status == DISPATCH_DEFERRED)
+			return status; /* answered later with server_reply() */
 		/* A handler that left bytes unread answered a request it did
 		 * not fully understand. */
 		if (status == PROV_ST_OK && prov_reader_end(&req) < 0)

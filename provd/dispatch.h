@@ -43,6 +43,7 @@ struct dispatch_peer {
 	gid_t gid;
 	pid_t pid;
 	bool private_socket;
+	uint64_t conn_id; /* unique per connection: names it to server_reply() */
 };
 
 struct dispatch_ctx {
@@ -51,7 +52,13 @@ struct dispatch_ctx {
 	int64_t now; /* unix seconds, read once per request */
 };
 
-/* Returns an enum prov_status. */
+/* A handler that answers later (REFRESH answers when its pull is done)
+ * returns this instead of a status, after keeping ctx->peer->conn_id. The
+ * connection then waits, without a deadline, for server_reply() (server.h)
+ * or its own hang-up; it sends no other request meanwhile. */
+#define DISPATCH_DEFERRED (-1)
+
+/* Returns an enum prov_status (or DISPATCH_DEFERRED). */
 typedef int (*dispatch_fn)(struct dispatch_ctx *ctx, struct prov_reader *req, struct prov_writer *reply);
 
 struct dispatch_entry {
@@ -78,7 +85,8 @@ const struct dispatch_entry *dispatch_find(uint16_t opcode);
 /*
  * Answers one request (hdr already decoded and checked: magic, version,
  * body_len <= PROV_MAX_BODY). Writes a complete reply frame into w, which
- * must have DISPATCH_REPLY_CAP bytes. Returns the status sent.
+ * must have DISPATCH_REPLY_CAP bytes. Returns the status sent, or
+ * DISPATCH_DEFERRED (nothing to send now).
  */
 int dispatch_request(struct prov_state *st, const struct dispatch_peer *peer, const struct prov_header *hdr,
 		     const uint8_t *body, struct prov_writer *w);

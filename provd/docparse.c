@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "docparse.h"
+#include "docscan.h"
 
 /* Real documents nest 4 deep (root, users, user, ssh_keys); 16 leaves room
  * for unknown future keys and stops a 10,000-deep document at once. */
@@ -685,6 +686,91 @@ static int parse_json(const char *buf, size_t len, struct json_object **ret, cha
 	return 0;
 }
 
+/* One piece of the document, strictly, all of it: NULL with *ok false when
+ * it is not exactly one JSON value (JSON null is NULL with *ok true). */
+static struct json_object *parse_piece(struct json_tokener *tok, const char *p, size_t n, bool *ok)
+{
+	struct json_object *o;
+
+	json_tokener_reset(tok);
+	o = json_tokener_parse_ex(tok, p, (int)n);
+	*ok = json_tokener_get_error(tok) == json_tokener_success && json_tokener_get_parse_end(tok) == n;
+	if (!*ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * The lean way (docscan.h): the skeleton as one tree, then each entry as
+ * its own small tree, freed before the next; peak memory is the model plus
+ * one entry, not a tree of the whole document. -EAGAIN when anything is
+ * off: the caller parses the plain way, whose messages say what.
+ */
+int docparse_pieces(const char *buf, size_t len, struct directory **ret)
+{
+	struct json_tokener *tok = NULL, *etok = NULL;
+	struct json_object *root = NULL;
+	struct directory *d = NULL;
+	struct docscan sc;
+	bool ok;
+	int r;
+
+	if (len == 0 || len > DOC_MAX_BYTES || memchr(buf, '\0', len))
+		return -EAGAIN;
+	r = docscan(buf, len, kind_key, &sc);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EAGAIN;
+	r = -ENOMEM;
+	tok = json_tokener_new_ex(DOC_MAX_DEPTH);
+	/* An entry sits two levels down (the root object, its array). */
+	etok = json_tokener_new_ex(DOC_MAX_DEPTH - 2);
+	d = directory_new();
+	if (!tok || !etok || !d)
+		goto out;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(etok, JSON_TOKENER_STRICT);
+	r = -EAGAIN;
+	root = parse_piece(tok, sc.skeleton, sc.skeleton_len, &ok);
+	if (!root || !json_object_is_type(root, json_type_object) || parse_header(d, root, NULL, 0) < 0)
+		goto out;
+	for (int k = DIR_KIND_USER; k <= DIR_KIND_BINDING; k++) {
+		const struct docscan_array *a = &sc.arrays[k];
+
+		if (!a->present) {
+			if (parse_section(d, root, (enum dir_entry_kind)k, NULL, 0) < 0)
+				goto out; /* not an array, or ENOMEM: the plain way tells */
+			continue;
+		}
+		for (size_t i = 0; i < a->n; i++) {
+			struct json_object *o = parse_piece(etok, buf + a->start[i], a->end[i] - a->start[i], &ok);
+			int e;
+
+			if (!ok)
+				goto out;
+			e = parse_entry(d, (enum dir_entry_kind)k, o, i);
+			json_object_put(o);
+			if (e < 0) {
+				r = e;
+				goto out;
+			}
+		}
+	}
+	*ret = d;
+	d = NULL;
+	r = 0;
+out:
+	json_object_put(root);
+	if (tok)
+		json_tokener_free(tok);
+	if (etok)
+		json_tokener_free(etok);
+	directory_free(d);
+	docscan_free(&sc);
+	return r;
+}
+
 int docparse(const char *buf, size_t len, struct directory **ret, char *err, size_t errsz)
 {
 	struct json_object *root = NULL;
@@ -693,6 +779,12 @@ int docparse(const char *buf, size_t len, struct directory **ret, char *err, siz
 
 	if (!buf && len > 0)
 		return -EINVAL;
+	r = docparse_pieces(buf, len, ret);
+	if (r == 0 || r == -ENOMEM) {
+		if (r == -ENOMEM)
+			set_err(err, errsz, "out of memory");
+		return r;
+	}
 	r = parse_json(buf, len, &root, err, errsz);
 	if (r < 0)
 		return r;

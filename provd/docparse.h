@@ -23,4 +23,10 @@
  */
 int docparse(const char *buf, size_t len, struct directory **ret, char *err, size_t errsz);
 
+/* The lean way docparse() tries first (docscan.h): each entry parsed on its
+ * own, never a tree of the whole document. 0, -ENOMEM, or -EAGAIN when it
+ * leaves the document to the plain way (anything unusual, every error).
+ * Declared for the tests that check both ways agree. */
+int docparse_pieces(const char *buf, size_t len, struct directory **ret);
+
 #endif

@@ -356,6 +356,44 @@ static void classify_http(CURL *h, long code, bool conditional, const char *what
 	fail(r, FETCH_HTTP_ERROR, "%s: HTTP %ld", what, code);
 }
 
+struct fetch_session {
+	CURL *h; /* kept between requests: its connections and TLS sessions */
+};
+
+int fetch_session_new(struct fetch_session **ret)
+{
+	struct fetch_session *fs = calloc(1, sizeof(*fs));
+
+	if (!fs)
+		return -ENOMEM;
+	fs->h = curl_easy_init();
+	if (!fs->h) {
+		free(fs);
+		return -ENOMEM;
+	}
+	*ret = fs;
+	return 0;
+}
+
+void fetch_session_free(struct fetch_session *fs)
+{
+	if (!fs)
+		return;
+	curl_easy_cleanup(fs->h);
+	free(fs);
+}
+
+/* Done with a handle: a session's is reset (every option back to its
+ * default, so nothing of this request - the token header above all -
+ * carries over; its open connections stay), a one-off one is closed. */
+static void release(const struct fetch_opts *o, CURL *h)
+{
+	if (o->session)
+		curl_easy_reset(h);
+	else
+		curl_easy_cleanup(h);
+}
+
 /*
  * One request to url. On a same-or-other-origin redirect, *ret_location
  * gets the target (the caller decides) and the status is left at
@@ -381,7 +419,7 @@ static int get_once(const struct fetch_opts *o, const char *url, const char *wha
 		fail(r, FETCH_INVALID, "%s: request headers too long", what);
 		return 0;
 	}
-	h = curl_easy_init();
+	h = o->session ? o->session->h : curl_easy_init();
 	if (!h) {
 		slist_free_wiped(hdrs);
 		return -ENOMEM;
@@ -423,7 +461,7 @@ static int get_once(const struct fetch_opts *o, const char *url, const char *wha
 		if (!s.buf) {
 			s.buf = malloc(1);
 			if (!s.buf) {
-				curl_easy_cleanup(h);
+				release(o, h);
 				return -ENOMEM;
 			}
 		}
@@ -440,7 +478,7 @@ static int get_once(const struct fetch_opts *o, const char *url, const char *wha
 		if (loc) {
 			*ret_location = strdup(loc);
 			if (!*ret_location) {
-				curl_easy_cleanup(h);
+				release(o, h);
 				free(s.buf);
 				return -ENOMEM;
 			}
@@ -453,7 +491,7 @@ static int get_once(const struct fetch_opts *o, const char *url, const char *wha
 	}
 out:
 	free(s.buf);
-	curl_easy_cleanup(h);
+	release(o, h);
 	return 0;
 }
 

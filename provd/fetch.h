@@ -31,6 +31,14 @@
 #define FETCH_DEFAULT_MAX_BYTES (64u << 20)
 #define FETCH_RETRY_AFTER_MAX_S 86400u
 
+/* Requests that share connections and TLS sessions (one pull of many SCIM
+ * pages): a connection is reused only for the same scheme, host, port and
+ * TLS settings, so it changes nothing about what is verified. */
+struct fetch_session;
+
+int fetch_session_new(struct fetch_session **ret);
+void fetch_session_free(struct fetch_session *fs);
+
 struct fetch_opts {
 	const char *url;           /* http://, https:// or file:// */
 	const char *token;         /* bearer token, NULL = none */
@@ -42,6 +50,7 @@ struct fetch_opts {
 	unsigned connect_timeout_ms; /* 0 = 10000 */
 	unsigned total_timeout_ms;   /* 0 = 60000 */
 	size_t max_bytes;            /* 0 = FETCH_DEFAULT_MAX_BYTES */
+	struct fetch_session *session; /* NULL = a connection of its own */
 };
 
 enum fetch_status {

@@ -75,10 +75,12 @@ void nametab_free(struct nametab *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The slot holding key, or the empty slot where it would go. */
+/* The slot holding key, or the empty slot where it would go. FNV-1a's
+ * low bits alone cluster badly for keys that differ only in their last
+ * characters ("user000001", UUIDs): mixed first, as ids are. */
 static struct nametab_slot *name_find(const struct nametab *t, const char *key, uint32_t h)
 {
-	for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+	for (size_t i = id_hash(h) & t->mask;; i = (i + 1) & t->mask) {
 		struct nametab_slot *s = &t->slots[i];
 
 		if (!s->key || (s->hash == h && name_eq(t, s->key, key)))

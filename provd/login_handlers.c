@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "homedir.h"
 #include "log.h"
+#include "removed.h"
 
 /* The four strings of ACCESS_CHECK, SESSION_OPEN and SESSION_CLOSE. */
 struct login_req {
@@ -52,19 +54,25 @@ const char *login_decision_name(enum prov_decision d)
 }
 
 /*
- * When the directory was last confirmed current. The embedded demo (no
- * source configured) is never stale. Otherwise the time the snapshot was
- * loaded: the sync code should replace this with the time of the last
- * successful pull (a 304 included), persisted with the cache, so that a
- * restart does not make an old cache look fresh.
+ * When the directory was last confirmed current by its source: last_ok,
+ * which state.c sets on every successful read or pull and, at start-up,
+ * from the cache's saved_at. Never loaded_at: a restart re-loads an old
+ * cache "now", which would make it look fresh and stretch offline_grace
+ * by every restart. The embedded demo (no source configured) is never
+ * stale. A source configured but nothing confirmed (last_ok 0, e.g. a
+ * cache whose header says saved at 0) fails closed: confirmed at the
+ * epoch, so stale, rather than "not tracked", which is never stale.
  */
-static void login_freshness(const struct prov_state *st, struct decision_freshness *ret)
+void login_freshness(const struct prov_state *st, struct decision_freshness *ret)
 {
-	ret->last_ok = st->cfg.urls.n == 0 ? 0 : st->loaded_at;
+	if (st->cfg.urls.n == 0)
+		ret->last_ok = 0;
+	else
+		ret->last_ok = st->last_ok > 0 ? st->last_ok : 1;
 	ret->offline_grace_s = st->cfg.offline_grace_s;
 }
 
-static void login_host(const struct prov_config *cfg, struct decision_host *ret)
+void login_host(const struct prov_config *cfg, struct decision_host *ret)
 {
 	ret->name = cfg->host_name;
 	ret->labels = &cfg->host_labels;
@@ -83,6 +91,26 @@ void login_decide(const struct dispatch_ctx *ctx, const char *user, const char *
 	login_freshness(ctx->state, &fresh);
 	login_host(&ctx->state->cfg, &host);
 	decision_decide(ctx->state->dir, &host, &fresh, &req, ret);
+	login_apply_removed(ctx->state, user, ctx->now, ret);
+}
+
+void login_apply_removed(const struct prov_state *st, const char *user, int64_t now, struct decision *d)
+{
+	const struct removed_user *r;
+	char when[32];
+	time_t t;
+	struct tm tm;
+
+	if (d->decision != PROV_DECIDE_UNKNOWN)
+		return;
+	r = removed_by_name(st->removed, user, now, st->cfg.deprovisioned_retention_s);
+	if (!r)
+		return;
+	t = (time_t)r->removed_at;
+	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(when, sizeof(when), "@%lld", (long long)r->removed_at);
+	d->decision = PROV_DECIDE_EXPIRED;
+	snprintf(d->reason, sizeof(d->reason), "removed from the directory %s", when);
 }
 
 static int decision_priority(const struct decision *d)
@@ -185,10 +213,10 @@ static int make_home(const struct dispatch_ctx *ctx, const struct login_req *r, 
 	struct homedir_spec s = {
 		.base = ctx->state->cfg.home_base,
 		.home = u->home,
-		.skel = LOGIN_SKEL_DIR,
+		.skel = ctx->state->cfg.skel_dir,
 		.uid = u->uid,
 		.gid = u->gid,
-		.mode = LOGIN_HOME_MODE,
+		.mode = (mode_t)ctx->state->cfg.home_mode,
 	};
 	bool created = false;
 	int err;
@@ -317,7 +345,7 @@ static bool peer_is_keys_user(const struct dispatch_ctx *ctx)
 {
 	uid_t uid;
 
-	return login_local_uid(ctx->state->cfg.passwd_file, LOGIN_KEYS_USER, &uid) == 0 &&
+	return login_local_uid(ctx->state->cfg.passwd_file, ctx->state->cfg.keys_user, &uid) == 0 &&
 	       uid == ctx->peer->uid && uid != 0;
 }
 

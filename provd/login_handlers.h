@@ -13,8 +13,8 @@
  *                  not ask us) and, when allowed, the just-in-time home.
  *   SESSION_CLOSE  root on the private socket: audit only.
  *   SSH_KEYS       root, the keys reader (sshd's AuthorizedKeysCommandUser,
- *                  LOGIN_KEYS_USER) or the user itself: the user's keys
- *                  while she may log in here, an empty list otherwise.
+ *                  provd.conf keys_user) or the user itself: the user's
+ *                  keys while she may log in here, an empty list otherwise.
  *
  * Every decision is audited (DESIGN invariant 10) with PROV_USER,
  * PROV_SERVICE, PROV_RHOST, PROV_TTY, PROV_DECISION, PROV_REASON,
@@ -30,20 +30,27 @@
 
 extern const struct dispatch_table login_dispatch_table;
 
-/* Until provd.conf carries them as keys, fixed here: */
-#define LOGIN_SKEL_DIR   "/etc/skel"  /* skel_dir */
-#define LOGIN_HOME_MODE  0700         /* home_mode */
-/* The local user sshd runs the AuthorizedKeysCommand as (packaging/sshd,
+/* provd.conf [login]: skel_dir and home_mode shape the JIT home; keys_user
+ * is the local user sshd runs the AuthorizedKeysCommand as (packaging/sshd,
  * created by the package): provd looks its uid up in passwd_file, never
  * through NSS. */
-#define LOGIN_KEYS_USER  "_prov-keys" /* keys_user */
 
 /* The decision for user on this host now, with the running config and
  * snapshot: shared by the handlers (and usable by a future "why" request). */
+/* The decision inputs from the running state: this host as provd.conf
+ * describes it, and how fresh the served directory is (DESIGN inv. 5). */
+void login_host(const struct prov_config *cfg, struct decision_host *ret);
+void login_freshness(const struct prov_state *st, struct decision_freshness *ret);
+
 void login_decide(const struct dispatch_ctx *ctx, const char *user, const char *service, const char *rhost,
 		  const char *tty, struct decision *ret);
 
 const char *login_decision_name(enum prov_decision d);
+
+/* A user the snapshot does not know but who was removed from the
+ * directory within deprovisioned_retention is EXPIRED, not UNKNOWN
+ * (removed.h): turns *d into that when it applies. */
+void login_apply_removed(const struct prov_state *st, const char *user, int64_t now, struct decision *d);
 
 /* The uid of name in a passwd-format file: 0 and *ret_uid, -ENOENT when
  * absent, other -errno when unreadable or the entry is malformed. */

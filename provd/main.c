@@ -13,18 +13,23 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "cache_verify.h"
 #include "config.h"
+#include "fetch.h"
 #include "log.h"
 #include "prov/protocol.h"
 #include "server.h"
+#include "sessions.h"
 #include "snapshot.h"
 #include "source.h"
 #include "state.h"
+#include "sync.h"
 
 struct options {
 	const char *config_path;
 	bool config_given;
 	bool check_config;
+	bool verify_cache;
 	bool debug;
 };
 
@@ -34,6 +39,7 @@ static void usage(FILE *f)
 		"usage: provd [options]\n"
 		"  -c, --config PATH    config file (default " PROV_DEFAULT_CONFIG ")\n"
 		"      --check-config   validate the config and a file:// or embedded directory, print \"ok\" or the error\n"
+		"      --verify-cache   check the on-disk cache as provd would load it (provd need not run)\n"
 		"      --foreground     run in the foreground (the default; provd never daemonizes itself)\n"
 		"  -d, --debug          log debug messages too\n"
 		"      --version        print the version\n"
@@ -43,10 +49,11 @@ static void usage(FILE *f)
 /* 0 to go on, 1 to exit 0 (--help, --version), -EINVAL on a usage error. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CHECK = 256, OPT_FOREGROUND, OPT_VERSION };
+	enum { OPT_CHECK = 256, OPT_FOREGROUND, OPT_VERSION, OPT_VERIFY_CACHE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "verify-cache", no_argument, NULL, OPT_VERIFY_CACHE },
 		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -64,6 +71,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CHECK:
 			o->check_config = true;
+			break;
+		case OPT_VERIFY_CACHE:
+			o->verify_cache = true;
 			break;
 		case OPT_FOREGROUND:
 			break;
@@ -134,6 +144,12 @@ static int check_config(const struct options *o)
 	if (r == 1)
 		fprintf(stderr, "note: %s\n", err);
 	if (!source_is_local(&cfg)) {
+		r = sync_check_token(&cfg, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "%s\n", err);
+			config_free(&cfg);
+			return EXIT_FAILURE;
+		}
 		fprintf(stderr, "note: network source not fetched by --check-config\n");
 		goto ok;
 	}
@@ -160,9 +176,31 @@ ok:
 	return EXIT_SUCCESS;
 }
 
+/* --verify-cache: cache_verify.h, with the state_dir and admission rules
+ * of the config a running provd would use. */
+static int verify_cache(const struct options *o)
+{
+	struct prov_config cfg;
+	char err[512];
+	int r;
+
+	r = load_config(o, &cfg, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_FAILURE;
+	}
+	if (r == 1)
+		fprintf(stderr, "note: %s\n", err);
+	r = cache_verify_print(&cfg, stdout);
+	config_free(&cfg);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct server *srv = NULL;
+	struct sessions *sessions = NULL;
+	struct sync *sync = NULL;
 	struct prov_config cfg;
 	struct prov_state st;
 	struct options o = { 0 };
@@ -181,6 +219,8 @@ int main(int argc, char **argv)
 	log_init(LOG_TARGET_AUTO, o.debug ? LOG_DEBUG : LOG_INFO);
 	if (o.check_config)
 		return check_config(&o);
+	if (o.verify_cache)
+		return verify_cache(&o);
 
 	r = load_config(&o, &cfg, err, sizeof(err));
 	if (r < 0) {
@@ -189,6 +229,20 @@ int main(int argc, char **argv)
 	}
 	if (r == 1)
 		log_msg(LOG_NOTICE, "%s", err);
+	/* A token anyone could read or replace is refused before anything
+	 * is served (issue 3); a missing one only for SCIM. */
+	r = sync_check_token(&cfg, err, sizeof(err));
+	if (r < 0) {
+		log_msg(LOG_ERR, "cannot use the directory token: %s", err);
+		config_free(&cfg);
+		return EXIT_FAILURE;
+	}
+	/* Before any thread exists (libcurl's rule). */
+	if (fetch_global_init() < 0) {
+		log_msg(LOG_ERR, "cannot initialise libcurl");
+		config_free(&cfg);
+		return EXIT_FAILURE;
+	}
 	if (state_init(&st, o.config_path, !o.config_given, &cfg) < 0) {
 		config_free(&cfg);
 		return EXIT_FAILURE;
@@ -202,7 +256,29 @@ int main(int argc, char **argv)
 		state_free(&st);
 		return EXIT_FAILURE;
 	}
+	/* Before the first directory goes in: the login path learns who may
+	 * log in from it, and ends sessions when a later one takes that away
+	 * (or a grant's not_after passes). */
+	r = sessions_new(&st, NULL, &sessions);
+	if (r == 0)
+		r = sessions_attach(sessions, srv);
+	if (r < 0) {
+		log_msg(LOG_ERR, "cannot watch for revoked access: %s", strerror(-r));
+		sessions_free(sessions);
+		server_free(srv);
+		state_free(&st);
+		return EXIT_FAILURE;
+	}
 	state_load_initial(&st);
+	/* After the sockets: the pull worker inherits their signal mask. */
+	r = sync_new(srv, &st, &sync);
+	if (r < 0) {
+		log_msg(LOG_ERR, "cannot set up the sync: %s", strerror(-r));
+		sessions_free(sessions);
+		server_free(srv);
+		state_free(&st);
+		return EXIT_FAILURE;
+	}
 	state_notify(&st);
 	state_summary(&st, summary, sizeof(summary));
 	log_msg(LOG_NOTICE, "provd %s ready: %s", PROV_VERSION, summary);
@@ -211,6 +287,8 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_msg(LOG_ERR, "event loop failed: %s", strerror(-r));
 	sd_notify(0, "STOPPING=1");
+	sync_free(sync);
+	sessions_free(sessions);
 	server_free(srv);
 	state_free(&st);
 	log_msg(LOG_INFO, "stopped");

@@ -5,6 +5,7 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/hashtab.c
   ${CMAKE_CURRENT_LIST_DIR}/directory.c
   ${CMAKE_CURRENT_LIST_DIR}/docparse.c
+  ${CMAKE_CURRENT_LIST_DIR}/docscan.c
   ${CMAKE_CURRENT_LIST_DIR}/localdb.c
   ${CMAKE_CURRENT_LIST_DIR}/admit.c
   ${CMAKE_CURRENT_LIST_DIR}/snapshot.c

@@ -20,6 +20,22 @@
 
 #define SCIMPULL_DEFAULT_PAGE 1000u
 
+/*
+ * What one page of a pull was, so the next pull can tell a directory that
+ * did not change without reading it again: SCIM has no ETag for a list, so
+ * each page's body is hashed. While every page comes back byte for byte as
+ * last time (same request, same hash), it is only kept, not parsed; when
+ * all of them did, the pull reports "unchanged" and builds nothing (the
+ * served snapshot came from exactly these bytes). At the first page that
+ * differs, the kept ones are parsed and the pull goes on as usual.
+ */
+struct scim_page_mark {
+	enum scim_kind kind;
+	uint64_t start;        /* startIndex asked */
+	uint64_t hash;         /* of the whole response body */
+	struct scim_page page; /* what it said, for the pager */
+};
+
 struct scim_pull_opts {
 	const char *base_url;         /* e.g. https://idp.example/scim/v2 */
 	struct fetch_opts http;       /* token, TLS, timeouts, per-page max_bytes;
@@ -28,10 +44,16 @@ struct scim_pull_opts {
 	const struct scim_options *scim; /* NULL = defaults */
 	const struct idmap_prev *prev;   /* assignments of the last good snapshot */
 	size_t n_prev;
+	const struct scim_page_mark *marks; /* the pages the served snapshot came from */
+	size_t n_marks;
+	bool want_marks;              /* return this pull's marks (ret->marks) */
 };
 
 struct scim_pull_result {
-	struct directory *dir;        /* raw snapshot, on success only */
+	struct directory *dir;        /* raw snapshot, on success unless unchanged */
+	bool unchanged;               /* every page as in marks: no dir, nothing to do */
+	struct scim_page_mark *marks; /* this pull's pages (success, want_marks; malloc'ed) */
+	size_t n_marks;
 	unsigned requests;            /* HTTP requests made */
 	size_t bytes;                 /* response bytes (decoded) */
 	/* The failing request, when a fetch failed (status FETCH_OK when the
@@ -49,5 +71,12 @@ struct scim_pull_result {
  * are filled in every case.
  */
 int scim_pull(const struct scim_pull_opts *o, struct scim_pull_result *ret, char *err, size_t errsz);
+
+/* Frees what a result holds (dir, marks). */
+void scim_pull_result_free(struct scim_pull_result *r);
+
+/* A 64-bit hash of a page body (not cryptographic: the pages come from the
+ * directory, which decides what they say anyway). */
+uint64_t scimpull_hash(const void *buf, size_t len);
 
 #endif

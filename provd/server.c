@@ -46,6 +46,7 @@ enum client_phase {
 	CL_HEADER,
 	CL_BODY,
 	CL_WRITE,
+	CL_DEFERRED, /* its handler answers later (server_reply()) */
 };
 
 struct client {
@@ -61,6 +62,7 @@ struct client {
 	size_t out_len, out_off;
 	uint64_t deadline_ms;
 	struct client *prev, *next; /* ordered by deadline (all share one timeout) */
+	struct client *dnext;       /* the deferred list, while CL_DEFERRED */
 	bool dead;
 };
 
@@ -82,6 +84,8 @@ struct server {
 	bool paused;                  /* out of descriptors: listeners off */
 	struct client *head, *tail;   /* live clients, earliest deadline first */
 	struct client *graveyard;     /* closed during this batch, freed after it */
+	struct client *deferred;      /* waiting for server_reply(), no deadline */
+	uint64_t last_conn_id;
 	struct watch *watches;
 	int watchdog_fd;
 	server_hook_fn reload_hook;
@@ -135,12 +139,27 @@ static void arm_deadline(struct server *s, struct client *c)
 
 /* ---- clients ---- */
 
+static void deferred_remove(struct server *s, struct client *c)
+{
+	struct client **p;
+
+	for (p = &s->deferred; *p; p = &(*p)->dnext)
+		if (*p == c) {
+			*p = c->dnext;
+			break;
+		}
+	c->dnext = NULL;
+}
+
 static void client_close(struct server *s, struct client *c)
 {
 	if (c->dead)
 		return;
 	c->dead = true;
-	list_remove(s, c);
+	if (c->phase == CL_DEFERRED)
+		deferred_remove(s, c);
+	else
+		list_remove(s, c);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->it.fd, NULL);
 	close(c->it.fd);
 	c->it.fd = -1;
@@ -199,21 +218,15 @@ static void reply_done(struct server *s, struct client *c)
 	arm_deadline(s, c);
 }
 
-/* A whole request is in: answer it. The reply is built in the shared
- * scratch buffer and sent from there; only a reply the socket cannot take
- * at once is copied, so a slow reader holds its own bytes, nobody else's. */
-static void client_dispatch(struct server *s, struct client *c)
+/* Sends the reply frame in w (built in the shared scratch buffer) from
+ * there; only a reply the socket cannot take at once is copied, so a slow
+ * reader holds its own bytes, nobody else's. */
+static void client_send(struct server *s, struct client *c, const struct prov_writer *w)
 {
-	struct prov_writer w;
 	size_t off = 0;
 	int r;
 
-	prov_writer_init(&w, s->scratch, DISPATCH_REPLY_CAP);
-	dispatch_request(s->st, &c->peer, &c->hdr, c->body, &w);
-	free(c->body);
-	c->body = NULL;
-	c->body_got = 0;
-	r = client_flush(c, w.buf, w.len, &off);
+	r = client_flush(c, w->buf, w->len, &off);
 	if (r == 0) {
 		reply_done(s, c);
 		return;
@@ -222,18 +235,77 @@ static void client_dispatch(struct server *s, struct client *c)
 		client_close(s, c);
 		return;
 	}
-	c->out_len = w.len - off;
+	c->out_len = w->len - off;
 	c->out_off = 0;
 	c->out = malloc(c->out_len);
 	if (!c->out) {
 		client_close(s, c);
 		return;
 	}
-	memcpy(c->out, w.buf + off, c->out_len);
+	memcpy(c->out, w->buf + off, c->out_len);
 	c->phase = CL_WRITE;
 	arm_deadline(s, c);
 	if (set_events(s, c, EPOLLOUT) < 0)
 		client_close(s, c);
+}
+
+/* A deferred request waits off the deadline list: its answer comes when a
+ * pull ends, which has its own timeouts. Only a hang-up is watched. */
+static void client_defer(struct server *s, struct client *c)
+{
+	list_remove(s, c);
+	c->phase = CL_DEFERRED;
+	c->dnext = s->deferred;
+	s->deferred = c;
+	if (set_events(s, c, EPOLLRDHUP) < 0)
+		client_close(s, c);
+}
+
+/* A whole request is in: answer it. */
+static void client_dispatch(struct server *s, struct client *c)
+{
+	struct prov_writer w;
+	int status;
+
+	prov_writer_init(&w, s->scratch, DISPATCH_REPLY_CAP);
+	status = dispatch_request(s->st, &c->peer, &c->hdr, c->body, &w);
+	free(c->body);
+	c->body = NULL;
+	c->body_got = 0;
+	if (status == DISPATCH_DEFERRED)
+		client_defer(s, c);
+	else
+		client_send(s, c, &w);
+}
+
+int server_reply(struct server *s, uint64_t conn_id, uint16_t opcode, server_reply_fn fill, void *userdata)
+{
+	struct prov_writer w;
+	struct client *c;
+	int status;
+
+	for (c = s->deferred; c; c = c->dnext)
+		if (c->peer.conn_id == conn_id)
+			break;
+	if (!c)
+		return -ENOENT; /* it hung up meanwhile */
+	deferred_remove(s, c);
+	c->phase = CL_HEADER;
+	list_append(s, c);
+	prov_writer_init(&w, s->scratch, DISPATCH_REPLY_CAP);
+	prov_writer_begin(&w);
+	status = fill(&w, userdata);
+	if (status != PROV_ST_OK || w.err)
+		prov_writer_begin(&w);
+	if (status == PROV_ST_OK && w.err)
+		status = PROV_ST_INTERNAL;
+	prov_writer_finish(&w, opcode, (uint32_t)status);
+	client_send(s, c, &w);
+	/* client_send() leaves the events as they were unless it had to wait
+	 * for EPOLLOUT: a client done with its reply reads requests again. */
+	if (!c->dead && c->phase == CL_HEADER && set_events(s, c, EPOLLIN) < 0)
+		client_close(s, c);
+	return 0;
 }
 
 static void client_bad_frame(struct server *s, struct client *c, const char *why)
@@ -325,6 +397,11 @@ static void client_event(struct server *s, struct client *c, uint32_t events)
 {
 	if (c->dead)
 		return;
+	if (c->phase == CL_DEFERRED) {
+		if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			client_close(s, c); /* gave up waiting: nobody to answer */
+		return;
+	}
 	if (c->phase == CL_WRITE) {
 		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 			client_writable(s, c);
@@ -390,6 +467,7 @@ static void accept_one(struct server *s, struct listener *l, int fd)
 	c->peer.gid = cred.gid;
 	c->peer.pid = cred.pid;
 	c->peer.private_socket = l->sock.private_socket;
+	c->peer.conn_id = ++s->last_conn_id;
 	c->phase = CL_HEADER;
 	ev.events = EPOLLIN;
 	ev.data.ptr = &c->it;
@@ -723,6 +801,8 @@ void server_free(struct server *s)
 		return;
 	while (s->head)
 		client_close(s, s->head);
+	while (s->deferred)
+		client_close(s, s->deferred);
 	for (k = 0; k < 2; k++)
 		listen_close(&s->listeners[k].sock);
 	while (s->watches) {

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "state.h"
+#include "wire.h"
 
 /* No request needs more than a few hundred bytes (the largest, ACCESS_CHECK,
  * is four short strings); refusing big ones early bounds the memory a
@@ -62,6 +63,14 @@ void server_free(struct server *s);
 
 int server_watch(struct server *s, int fd, uint32_t events, server_watch_fn fn, void *userdata);
 int server_unwatch(struct server *s, int fd);
+
+/*
+ * Answers a request whose handler returned DISPATCH_DEFERRED (dispatch.h):
+ * fill appends the reply body and returns its status (a body is sent only
+ * with PROV_ST_OK). 0, or -ENOENT when that connection is gone.
+ */
+typedef int (*server_reply_fn)(struct prov_writer *body, void *userdata);
+int server_reply(struct server *s, uint64_t conn_id, uint16_t opcode, server_reply_fn fill, void *userdata);
 
 /* Called after each SIGHUP reload (e.g. to reschedule a sync). */
 void server_set_reload_hook(struct server *s, server_hook_fn fn, void *userdata);

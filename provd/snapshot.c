@@ -40,15 +40,23 @@ const char *demo_document(size_t *ret_len)
 int snapshot_build(const struct prov_config *cfg, const char *doc, size_t len, struct directory **ret, char *err,
 		   size_t errsz)
 {
-	struct dir_strv shells = { 0 };
-	struct localdb *local = NULL;
 	struct directory *d = NULL;
-	struct admit_policy policy;
 	int r;
 
 	r = docparse(doc, len, &d, err, errsz);
 	if (r < 0)
 		return r;
+	return snapshot_admit(cfg, d, ret, err, errsz);
+}
+
+int snapshot_admit(const struct prov_config *cfg, struct directory *d, struct directory **ret, char *err,
+		   size_t errsz)
+{
+	struct dir_strv shells = { 0 };
+	struct localdb *local = NULL;
+	struct admit_policy policy;
+	int r;
+
 	r = localdb_load(cfg->passwd_file, cfg->group_file, &local, err, errsz);
 	if (r < 0)
 		goto out;
@@ -66,6 +74,9 @@ int snapshot_build(const struct prov_config *cfg, const char *doc, size_t len, s
 		.max_id = cfg->max_id,
 		.home_base = cfg->home_base,
 		.default_shell = cfg->default_shell,
+		.nologin_shell = cfg->nologin_shell,
+		.reserved_group = cfg->sudo_group,
+		.reserved_gid = cfg->sudo_gid,
 		.shells = &shells,
 		.local = local,
 	};

@@ -16,6 +16,13 @@
 int snapshot_build(const struct prov_config *cfg, const char *doc, size_t len, struct directory **ret,
 		   char *err, size_t errsz);
 
+/* The same for a directory already parsed (a SCIM pull): admits and
+ * indexes raw, which it takes over (freed on error). *ret is raw itself on
+ * success; the document bytes never exist, which keeps a big pull from
+ * holding a parse tree, the model and a JSON copy at once. */
+int snapshot_admit(const struct prov_config *cfg, struct directory *raw, struct directory **ret, char *err,
+		   size_t errsz);
+
 /* The demo directory document compiled into provd (packaging/demo-directory.json). */
 const char *demo_document(size_t *ret_len);
 

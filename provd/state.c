@@ -14,6 +14,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "source.h"
+#include "syncstate.h"
 
 #define ERR_MAX 512
 
@@ -33,8 +34,16 @@ int state_init(struct prov_state *st, const char *config_path, bool config_optio
 
 void state_free(struct prov_state *st)
 {
-	directory_free(st->dir);
-	free(st->doc);
+	/* A worker still reading (provd stopping in the middle of a pull)
+	 * keeps what it pinned: the process exits right after this. */
+	if (!st->pinned || st->pinned != st->dir) {
+		directory_free(st->dir);
+		free(st->doc);
+	}
+	if (!st->pinned || st->pinned != st->retired_dir) {
+		directory_free(st->retired_dir);
+		free(st->retired_doc);
+	}
 	free(st->config_path);
 	config_free(&st->cfg);
 	memset(st, 0, sizeof(*st));
@@ -51,9 +60,32 @@ int state_set_error(struct prov_state *st, int r, const char *fmt, ...)
 	return r;
 }
 
+/* As login_freshness() (login_handlers.c) sees it: a source configured
+ * but never confirmed counts as confirmed at the epoch (fails closed). */
+static int64_t confirmed_at(const struct prov_state *st)
+{
+	return st->last_ok > 0 ? st->last_ok : 1;
+}
+
 bool state_is_stale(const struct prov_state *st, int64_t now)
 {
-	return st->dir && st->dir->not_after > 0 && now >= st->dir->not_after;
+	if (!st->dir)
+		return false;
+	if (st->dir->not_after > 0 && now >= st->dir->not_after)
+		return true;
+	return st->cfg.urls.n > 0 && st->cfg.offline_grace_s > 0 &&
+	       now - confirmed_at(st) >= (int64_t)st->cfg.offline_grace_s;
+}
+
+void state_stale_reason(const struct prov_state *st, int64_t now, char *buf, size_t bufsz)
+{
+	if (!state_is_stale(st, now))
+		snprintf(buf, bufsz, "%s", "");
+	else if (st->dir->not_after > 0 && now >= st->dir->not_after)
+		snprintf(buf, bufsz, "the directory's not_after has passed");
+	else
+		snprintf(buf, bufsz, "not confirmed by its source for %lld s (offline_grace %u s)",
+			 (long long)(now - confirmed_at(st)), st->cfg.offline_grace_s);
 }
 
 static const char *kind_name(enum dir_entry_kind k)
@@ -103,7 +135,43 @@ static void persist(struct prov_state *st)
 		 (unsigned long long)st->dir->serial);
 }
 
-/* Swaps nd in (taking it and a copy of doc); the old snapshot is freed. */
+/* A new snapshot is served: tell the login path (state.h on_change). */
+static void changed(struct prov_state *st)
+{
+	if (st->on_change)
+		st->on_change(st, st->on_change_data);
+}
+
+/* The served snapshot is going: freed, or retired while a worker reads it. */
+static void release_served(struct prov_state *st)
+{
+	if (st->pinned && st->pinned == st->dir) {
+		st->retired_dir = st->dir;
+		st->retired_doc = st->doc;
+	} else {
+		directory_free(st->dir);
+		free(st->doc);
+	}
+	st->dir = NULL;
+	st->doc = NULL;
+	st->doc_len = 0;
+}
+
+void state_pin(struct prov_state *st)
+{
+	st->pinned = st->dir;
+}
+
+void state_unpin(struct prov_state *st)
+{
+	st->pinned = NULL;
+	directory_free(st->retired_dir);
+	free(st->retired_doc);
+	st->retired_dir = NULL;
+	st->retired_doc = NULL;
+}
+
+/* Swaps nd in (taking it and a copy of doc); the old snapshot is released. */
 static int install(struct prov_state *st, struct directory *nd, const char *doc, size_t len, const char *origin)
 {
 	char *copy = malloc(len + 1);
@@ -112,8 +180,7 @@ static int install(struct prov_state *st, struct directory *nd, const char *doc,
 		return -ENOMEM;
 	memcpy(copy, doc, len);
 	copy[len] = '\0';
-	directory_free(st->dir);
-	free(st->doc);
+	release_served(st);
 	st->dir = nd;
 	st->doc = copy;
 	st->doc_len = len;
@@ -160,13 +227,56 @@ int state_apply_document(struct prov_state *st, const char *doc, size_t len, con
 		  nd->n_users, nd->n_groups, nd->n_bindings, nd->n_refused);
 	if (!st->cache_in_sync)
 		persist(st);
+	changed(st);
 	return 0;
+}
+
+void state_install(struct prov_state *st, struct directory *nd, char *doc, size_t len, const char *origin,
+		   bool cache_written)
+{
+	char serial_s[32];
+
+	log_refusals(nd, origin);
+	release_served(st);
+	st->dir = nd;
+	st->doc = doc;
+	st->doc_len = len;
+	st->loaded_at = (int64_t)time(NULL);
+	snprintf(st->origin, sizeof(st->origin), "%s", origin);
+	snprintf(serial_s, sizeof(serial_s), "%llu", (unsigned long long)nd->serial);
+	log_event(LOG_NOTICE, "directory_loaded", LOG_FIELDS({ "PROV_ORIGIN", origin }, { "PROV_SERIAL", serial_s }),
+		  "directory from %s: serial %s, %zu users, %zu groups, %zu bindings, %zu refused", origin, serial_s,
+		  nd->n_users, nd->n_groups, nd->n_bindings, nd->n_refused);
+	st->cache_in_sync = cache_written;
+	if (cache_written)
+		snprintf(st->cache_state, sizeof(st->cache_state), "written (serial %s)", serial_s);
+	else
+		persist(st);
+	changed(st);
+}
+
+/* When the source last confirmed the cached directory: the cache's
+ * saved_at is its last change; sync.state (syncstate.h) remembers the
+ * pulls since that found it unchanged (a 304 rewrites no cache). */
+static int64_t cache_confirmed_at(const struct prov_state *st, const struct cache_info *info)
+{
+	struct syncstate ss;
+	int64_t t = info->saved_at;
+	char err[256];
+
+	if (syncstate_read(st->cfg.state_dir, &ss, err, sizeof(err)) == 0) {
+		if (ss.last_ok > t && ss.last_ok <= (int64_t)time(NULL))
+			t = ss.last_ok;
+		syncstate_free(&ss);
+	}
+	return t;
 }
 
 static void load_cache(struct prov_state *st)
 {
 	char err[ERR_MAX], berr[ERR_MAX], when[32];
 	struct cache_info info;
+	int64_t prev_ok;
 	char *doc = NULL;
 	size_t len = 0;
 	struct tm tm;
@@ -186,9 +296,14 @@ static void load_cache(struct prov_state *st)
 		state_set_error(st, r, "cache refused: %s", err);
 		return;
 	}
+	/* Its age is known before it is served: the on_change hook judges
+	 * freshness (sessions.c) while the cache goes in. */
+	prev_ok = st->last_ok;
+	st->last_ok = cache_confirmed_at(st, &info);
 	r = state_apply_document(st, doc, len, "cache", APPLY_NO_CACHE, berr, sizeof(berr));
 	free(doc);
 	if (r < 0) {
+		st->last_ok = prev_ok;
 		snprintf(st->cache_state, sizeof(st->cache_state), "refused: %s", berr);
 		log_event(LOG_ERR, "cache_refused", LOG_FIELDS({ "PROV_REASON", berr }), "cache %s/%s refused: %s",
 			  st->cfg.state_dir, CACHE_FILE_NAME, berr);
@@ -196,12 +311,24 @@ static void load_cache(struct prov_state *st)
 		return;
 	}
 	st->cache_in_sync = true;
-	st->last_ok = info.saved_at;
+	st->last_ok = cache_confirmed_at(st, &info);
 	t = (time_t)info.saved_at;
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(st->cache_state, sizeof(st->cache_state), "loaded (serial %llu, saved %s)",
 		 (unsigned long long)info.serial, when);
+}
+
+bool state_source_is_local(const struct prov_config *cfg)
+{
+	size_t i;
+
+	if (cfg->source_type != SOURCE_DOCUMENT)
+		return false;
+	for (i = 0; i < cfg->urls.n; i++)
+		if (strncmp(cfg->urls.v[i], "file://", 7) != 0)
+			return false;
+	return true;
 }
 
 int state_load_source(struct prov_state *st, unsigned flags)
@@ -210,6 +337,9 @@ int state_load_source(struct prov_state *st, unsigned flags)
 	char *doc = NULL;
 	size_t len = 0;
 	int r;
+
+	if (!state_source_is_local(&st->cfg))
+		return STATE_SOURCE_ASYNC;
 
 	r = source_fetch(&st->cfg, &doc, &len, origin, sizeof(origin), err, sizeof(err));
 	if (r < 0) {
@@ -241,8 +371,10 @@ int state_load_source(struct prov_state *st, unsigned flags)
 void state_load_initial(struct prov_state *st)
 {
 	load_cache(st);
-	state_load_source(st, 0);
-	if (!st->dir)
+	if (state_load_source(st, 0) == STATE_SOURCE_ASYNC && !st->dir)
+		log_msg(LOG_NOTICE, "no cache yet: prov users resolve once the first pull from %s succeeds",
+			st->cfg.urls.v[0]);
+	else if (!st->dir)
 		log_event(LOG_CRIT, "no_directory", LOG_FIELDS({ "PROV_REASON", st->last_error }),
 			  "no directory could be loaded: prov users do not resolve until one is (%s)",
 			  st->last_error[0] ? st->last_error : "no reason recorded");
@@ -281,8 +413,9 @@ int state_reload(struct prov_state *st)
 	/* The new config may admit differently (min_id, home_base, the local
 	 * files...), so the directory is always rebuilt with it. */
 	r = state_load_source(st, APPLY_REBUILD);
-	if (r < 0 && st->doc) {
-		/* The source failed: re-admit what we serve under the new rules. */
+	if ((r < 0 || r == STATE_SOURCE_ASYNC) && st->doc) {
+		/* The source failed, or the sync pulls it later (the reload
+		 * hook starts it): re-admit what we serve under the new rules. */
 		char origin[STATE_TEXT_MAX];
 
 		snprintf(origin, sizeof(origin), "%s", st->origin);
@@ -291,18 +424,25 @@ int state_reload(struct prov_state *st)
 			log_msg(LOG_ERR, "re-admitting the served directory failed: %s", err);
 	}
 	state_notify(st);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 void state_summary(const struct prov_state *st, char *buf, size_t bufsz)
 {
 	if (!st->dir) {
-		snprintf(buf, bufsz, "no directory loaded%s%s", st->last_error[0] ? ": " : "", st->last_error);
+		snprintf(buf, bufsz, "no directory loaded%s%s", st->last_error[0] ? ": " : "",
+			 st->health.pulls ? st->health.last_result : st->last_error);
 		return;
 	}
-	snprintf(buf, bufsz, "serving %zu users, %zu groups (serial %llu from %s)%s%s", st->dir->n_users,
-		 st->dir->n_groups, (unsigned long long)st->dir->serial, st->origin,
-		 st->last_error[0] ? "; last error: " : "", st->last_error);
+	/* The last pull says more than the last error once there is one. */
+	if (st->health.pulls)
+		snprintf(buf, bufsz, "serving %zu users, %zu groups (serial %llu from %s); last sync: %s",
+			 st->dir->n_users, st->dir->n_groups, (unsigned long long)st->dir->serial, st->origin,
+			 st->health.last_result);
+	else
+		snprintf(buf, bufsz, "serving %zu users, %zu groups (serial %llu from %s)%s%s", st->dir->n_users,
+			 st->dir->n_groups, (unsigned long long)st->dir->serial, st->origin,
+			 st->last_error[0] ? "; last error: " : "", st->last_error);
 }
 
 void state_notify(struct prov_state *st)

@@ -30,6 +30,25 @@ struct prov_stats {
 	unsigned clients;          /* connections open now */
 };
 
+struct sync; /* sync.h */
+
+/* How the pulls from the central directory go (sync.c writes it, status
+ * and sd_notify read it). All unix seconds; 0 = never / not scheduled. */
+struct prov_sync_health {
+	bool enabled;             /* a source to pull (not the embedded demo) */
+	bool running;             /* a pull is in progress */
+	int64_t last_attempt;     /* when the last pull ended */
+	int64_t failing_since;    /* first failure of the current run of failures */
+	unsigned failures;        /* consecutive failed or rejected pulls */
+	int64_t next_try;         /* when the next pull is due */
+	bool auth_failed;         /* the source refused the token (401/403) */
+	unsigned pulls;           /* pulls done since start */
+	char last_result[STATE_TEXT_MAX]; /* "applied: ...", "unchanged", "rejected: ...", "failed: ..." */
+	char last_source[STATE_TEXT_MAX]; /* the URL the last pull used (or tried last) */
+	char last_change[STATE_TEXT_MAX]; /* the diff summary of the last applied pull */
+	int64_t last_change_at;
+};
+
 struct prov_state {
 	struct prov_config cfg;
 	char *config_path;     /* the file cfg came from */
@@ -41,8 +60,9 @@ struct prov_state {
 	char origin[STATE_TEXT_MAX];      /* "cache", "file:///srv/dir.json", "embedded demo" */
 	int64_t loaded_at;                /* unix seconds dir was built */
 	/* Unix seconds the served directory was last confirmed current by its
-	 * source (a successful read or pull, "unchanged" included); from the
-	 * cache's saved_at when it comes from the cache; 0 = not tracked (the
+	 * source (a successful read or pull, "unchanged" and a 304 included);
+	 * at start-up from the cache's saved_at, or the later last_ok that
+	 * <state_dir>/sync.state remembers (syncstate.h); 0 = not tracked (the
 	 * embedded demo: never stale by age). For offline_grace (DESIGN inv. 5). */
 	int64_t last_ok;
 	bool cache_in_sync;               /* the cache file holds doc */
@@ -52,7 +72,27 @@ struct prov_state {
 	int64_t started_at;
 	bool ready_sent;
 
+	struct sync *sync;            /* the pull driver; NULL when there is none */
+	struct prov_sync_health health;
+	/* A sync worker reads the served snapshot while the loop goes on: a
+	 * swap meanwhile retires the pinned one instead of freeing it (see
+	 * state_pin()). */
+	const struct directory *pinned;
+	struct directory *retired_dir;
+	char *retired_doc;
+
 	struct prov_stats stats;
+
+	/* Called in the loop thread after every swap of the served snapshot
+	 * (state_apply_document() applied something, a reload included):
+	 * the login path ends the sessions of users who lost access and
+	 * invalidates nscd (sessions.h). NULL = nothing to do. */
+	void (*on_change)(struct prov_state *st, void *userdata);
+	void *on_change_data;
+	/* Users removed from the directory, still served for
+	 * deprovisioned_retention (removed.h; owned by sessions.c). NULL =
+	 * none. */
+	struct removed_users *removed;
 };
 
 /* Flags of state_apply_document(). */
@@ -81,9 +121,29 @@ int state_apply_document(struct prov_state *st, const char *doc, size_t len, con
  * kept in last_error / cache_state. */
 void state_load_initial(struct prov_state *st);
 
-/* Reads the configured source again and applies it (file:// and the
- * embedded demo; network sources come with the sync code). */
+/* Reads the configured source again and applies it: file:// and the
+ * embedded demo. Network sources (http(s)://, scim) are pulled by the sync
+ * worker (sync.h): for them it does nothing and returns STATE_SOURCE_ASYNC. */
+#define STATE_SOURCE_ASYNC 2
 int state_load_source(struct prov_state *st, unsigned flags);
+
+/* true when the configured source is read in the loop (file://, demo). */
+bool state_source_is_local(const struct prov_config *cfg);
+
+/*
+ * Serves nd, built and checked by a sync worker: takes nd and doc (its
+ * exact bytes, malloc'ed) over, logs its refusals and the load. With
+ * cache_written the worker already persisted doc; otherwise it is written
+ * here. The snapshot served before is freed, or retired if pinned.
+ */
+void state_install(struct prov_state *st, struct directory *nd, char *doc, size_t len, const char *origin,
+		   bool cache_written);
+
+/* Pins the served snapshot and its bytes for a worker thread to read:
+ * until state_unpin(), a swap retires them instead of freeing them. At
+ * most one pin at a time. */
+void state_pin(struct prov_state *st);
+void state_unpin(struct prov_state *st);
 
 /* SIGHUP: parse the config file again; if it is invalid keep the running
  * one and say why; otherwise swap it and rebuild the directory with it. */
@@ -92,8 +152,12 @@ int state_reload(struct prov_state *st);
 /* Records an error for status (and returns r for convenience). */
 int state_set_error(struct prov_state *st, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* true when the served document is past its own not_after. */
+/* true when the served directory is stale: past its own not_after, or
+ * not confirmed by its source for offline_grace (DESIGN invariant 5; the
+ * embedded demo is never stale by age). */
 bool state_is_stale(const struct prov_state *st, int64_t now);
+/* Why, in one line ("" when it is not). */
+void state_stale_reason(const struct prov_state *st, int64_t now, char *buf, size_t bufsz);
 
 /* Tells systemd (if it is listening) READY=1 the first time, and STATUS=. */
 void state_notify(struct prov_state *st);

@@ -1,3 +1,5 @@
+# The central sync (issue 3): fetching (the only curl file), SCIM, the
+# id map, planning and applying a pull, and the driver in the event loop.
 list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/backoff.c
   ${CMAKE_CURRENT_LIST_DIR}/idmap.c
@@ -7,4 +9,8 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/syncplan.c
   ${CMAKE_CURRENT_LIST_DIR}/scimpull.c
   ${CMAKE_CURRENT_LIST_DIR}/token.c
+  ${CMAKE_CURRENT_LIST_DIR}/syncstate.c
+  ${CMAKE_CURRENT_LIST_DIR}/syncjob.c
+  ${CMAKE_CURRENT_LIST_DIR}/synclog.c
+  ${CMAKE_CURRENT_LIST_DIR}/sync.c
 )

@@ -13,8 +13,8 @@ fi
 BUILD_PKGS=(build-essential cmake pkg-config libjson-c-dev libcurl4-openssl-dev
 	libsystemd-dev libpam0g-dev util-linux python3)
 TEST_PKGS=(libcriterion-dev clang libclang-rt-14-dev valgrind pamtester openssl
-	openssh-server openssh-client sudo procps psmisc scdoc
-	debhelper dh-nss lintian fakeroot rpm debootstrap zstd systemd-container)
+	openssh-server openssh-client sudo procps psmisc scdoc strace curl
+	debhelper dh-nss lintian fakeroot rpm debootstrap zstd systemd-container nscd)
 
 pkgs=("${BUILD_PKGS[@]}")
 [ "${1:-}" = --demo ] || pkgs+=("${TEST_PKGS[@]}")

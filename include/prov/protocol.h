@@ -77,7 +77,7 @@
  *   6   PW_ENUM             any   u32 cursor              u32 next, u32 n, n x passwd
  *   7   GR_ENUM             any   u32 cursor              u32 next, u32 n, n x group
  *   8   STATUS              any   (empty)                 u32 n, n x (str key, str value)
- *   --- reserved for the login path and operations (not yet served) ---
+ *   --- the login path and operations ---
  *   16  ACCESS_CHECK        any   str user, str service, str rhost, str tty
  *                                                         u32 decision, str reason
  *   17  SESSION_OPEN        root  str user, str service, str rhost, str tty
@@ -87,6 +87,10 @@
  *   19  SSH_KEYS            any   str user                u32 n, n x str key
  *   20  REFRESH             root  u32 flags (PROV_REFRESH_*)
  *                                                         u32 n, n x (str key, str value)
+ *   21  CACHE_VERIFY        root  (empty)                 u32 n, n x (str key, str value)
+ *       (checks the on-disk cache as a start-up load would, without
+ *       touching what is served; the pairs are listed in provd/cache_verify.h,
+ *       "result" first: valid | missing | refused)
  *
  * Enumeration: cursor 0 starts; a reply's "next" is the cursor of the next
  * page, PROV_ENUM_END when there is none. A page holds at most
@@ -111,6 +115,7 @@ enum prov_opcode {
 	PROV_OP_SESSION_CLOSE = 18,
 	PROV_OP_SSH_KEYS = 19,
 	PROV_OP_REFRESH = 20,
+	PROV_OP_CACHE_VERIFY = 21,
 };
 
 #define PROV_ENUM_END UINT32_MAX

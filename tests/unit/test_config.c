@@ -91,6 +91,13 @@ Test(config, defaults)
 	cr_assert_str_eq(c.passwd_file, "/etc/passwd");
 	cr_assert_str_eq(c.group_file, "/etc/group");
 	cr_assert_str_eq(c.sudo_group, "prov-sudo");
+	cr_assert_eq(c.sudo_gid, 29999);
+	cr_assert_str_eq(c.skel_dir, "/etc/skel");
+	cr_assert_eq(c.home_mode, 0700);
+	cr_assert_str_eq(c.keys_user, "_prov-keys");
+	cr_assert_eq(c.end_sessions, true);
+	cr_assert_eq(c.deprovisioned_retention_s, 30 * 86400);
+	cr_assert_str_eq(c.nologin_shell, "/usr/sbin/nologin");
 	cr_assert_str_eq(c.state_dir, "/var/lib/prov");
 	cr_assert_str_eq(c.runtime_dir, "/run/prov");
 	cr_assert_eq(c.client_timeout_ms, 5000);
@@ -129,6 +136,13 @@ Test(config, every_key)
 	cr_assert_str_eq(c.passwd_file, "/etc/prov-passwd");
 	cr_assert_str_eq(c.group_file, "/etc/prov-group");
 	cr_assert_str_eq(c.sudo_group, "admins");
+	cr_assert_eq(c.sudo_gid, 40000);
+	cr_assert_str_eq(c.skel_dir, "/etc/prov-skel");
+	cr_assert_eq(c.home_mode, 0750);
+	cr_assert_str_eq(c.keys_user, "sshkeys");
+	cr_assert_eq(c.end_sessions, false);
+	cr_assert_eq(c.deprovisioned_retention_s, 7 * 86400);
+	cr_assert_str_eq(c.nologin_shell, "/sbin/nologin");
 	cr_assert_str_eq(c.state_dir, "/var/lib/prov-test");
 	cr_assert_str_eq(c.runtime_dir, "/run/prov-test");
 	cr_assert_eq(c.client_timeout_ms, 2000);
@@ -156,8 +170,14 @@ Test(config, packaged_file_is_the_defaults)
 	static const char *const keys[] = {
 		"type", "url", "token_file", "refresh_interval", "offline_grace", "name", "labels",
 		"login_groups", "sudo_groups", "min_id", "max_id", "home_base", "default_shell",
-		"shells_file", "passwd_file", "group_file", "sudo_group", "state_dir", "runtime_dir",
+		"shells_file", "passwd_file", "group_file", "sudo_group", "sudo_gid", "skel_dir", "home_mode",
+		"keys_user", "end_sessions", "deprovisioned_retention", "nologin_shell", "state_dir", "runtime_dir",
 		"client_timeout", "max_clients",
+		/* the sync (issue 3) */
+		"ca_file", "pinned_pubkey", "connect_timeout", "timeout", "max_bytes", "refresh_jitter", "retry_base",
+		"retry_max", "max_deprovision_share", "deprovision_floor", "user_schema", "group_schema", "attr_uid",
+		"attr_gid", "attr_shell", "attr_home", "attr_gecos", "attr_keys", "strip_domain", "id_range",
+		"page_size",
 	};
 	struct prov_config c, d;
 	char text[16384], needle[64];
@@ -219,7 +239,7 @@ Test(config, packaged_defaults_are_true)
 		}
 	}
 	fclose(f);
-	cr_assert_eq(uncommented, 21, "one line per key");
+	cr_assert_eq(uncommented, 49, "one line per key");
 	cr_assert_eq(load(text, &c), 0, "%s", err);
 	cr_assert_eq(config_defaults(&d), 0);
 	cr_assert_eq(c.source_type, d.source_type);
@@ -239,10 +259,39 @@ Test(config, packaged_defaults_are_true)
 	cr_assert_str_eq(c.passwd_file, d.passwd_file);
 	cr_assert_str_eq(c.group_file, d.group_file);
 	cr_assert_str_eq(c.sudo_group, d.sudo_group);
+	cr_assert_eq(c.sudo_gid, d.sudo_gid);
+	cr_assert_str_eq(c.skel_dir, d.skel_dir);
+	cr_assert_eq(c.home_mode, d.home_mode);
+	cr_assert_str_eq(c.keys_user, d.keys_user);
+	cr_assert_eq(c.end_sessions, d.end_sessions);
+	cr_assert_eq(c.deprovisioned_retention_s, d.deprovisioned_retention_s);
+	cr_assert_str_eq(c.nologin_shell, d.nologin_shell);
 	cr_assert_str_eq(c.state_dir, d.state_dir);
 	cr_assert_str_eq(c.runtime_dir, d.runtime_dir);
 	cr_assert_eq(c.client_timeout_ms, d.client_timeout_ms);
 	cr_assert_eq(c.max_clients, d.max_clients);
+	cr_assert_null(c.ca_file);
+	cr_assert_null(c.pinned_pubkey);
+	cr_assert_eq(c.connect_timeout_ms, d.connect_timeout_ms);
+	cr_assert_eq(c.timeout_ms, d.timeout_ms);
+	cr_assert_eq(c.max_bytes, d.max_bytes);
+	cr_assert_eq(c.refresh_jitter_pct, d.refresh_jitter_pct);
+	cr_assert_eq(c.retry_base_ms, d.retry_base_ms);
+	cr_assert_eq(c.retry_max_ms, d.retry_max_ms);
+	cr_assert_eq(c.max_deprovision_pct, d.max_deprovision_pct);
+	cr_assert_eq(c.deprovision_floor, d.deprovision_floor);
+	cr_assert_str_eq(c.scim_user_schema, d.scim_user_schema);
+	cr_assert_str_eq(c.scim_group_schema, d.scim_group_schema);
+	cr_assert_str_eq(c.scim_attr_uid, d.scim_attr_uid);
+	cr_assert_str_eq(c.scim_attr_gid, d.scim_attr_gid);
+	cr_assert_str_eq(c.scim_attr_shell, d.scim_attr_shell);
+	cr_assert_str_eq(c.scim_attr_home, d.scim_attr_home);
+	cr_assert_str_eq(c.scim_attr_gecos, d.scim_attr_gecos);
+	cr_assert_str_eq(c.scim_attr_keys, d.scim_attr_keys);
+	cr_assert_eq(c.scim_strip_domain, d.scim_strip_domain);
+	cr_assert_eq(c.scim_id_range.min, d.scim_id_range.min);
+	cr_assert_eq(c.scim_id_range.max, d.scim_id_range.max);
+	cr_assert_eq(c.scim_page_size, d.scim_page_size);
 	config_free(&c);
 	config_free(&d);
 }
@@ -457,4 +506,144 @@ Test(config, untouched_on_error)
 	before = c;
 	cr_assert_eq(load("[server]\nmax_clients = 10\nbogus = 1\n", &c), -EINVAL);
 	cr_assert_eq(memcmp(&c, &before, sizeof(c)), 0);
+}
+
+/* The [login] keys: booleans, octal modes that never open a home to
+ * others, the retention of removed users, the sudo group's gid. */
+Test(config, login_keys)
+{
+	struct prov_config c;
+
+	cr_assert_eq(load("[login]\nend_sessions = off\nhome_mode = 700\ndeprovisioned_retention = 0\n", &c), 0, "%s",
+		     err);
+	cr_assert_eq(c.end_sessions, false);
+	cr_assert_eq(c.home_mode, 0700);
+	cr_assert_eq(c.deprovisioned_retention_s, 0);
+	config_free(&c);
+	cr_assert_eq(load("[login]\nend_sessions = true\nhome_mode = 0755\n", &c), 0, "%s", err);
+	cr_assert_eq(c.end_sessions, true);
+	cr_assert_eq(c.home_mode, 0755);
+	config_free(&c);
+	expect_error("[login]\nend_sessions = maybe\n", "not yes or no");
+	expect_error("[login]\nend_sessions = Yes please\n", "not yes or no");
+	expect_error("[login]\nhome_mode = 0770\n", "no write for group or others");
+	expect_error("[login]\nhome_mode = 0702\n", "no write for group or others");
+	expect_error("[login]\nhome_mode = 4700\n", "no write for group or others");
+	expect_error("[login]\nhome_mode = 0050\n", "gives the owner no access");
+	expect_error("[login]\nhome_mode = 0800\n", "not an octal mode");
+	expect_error("[login]\nhome_mode = -700\n", "not an octal mode");
+	expect_error("[login]\nhome_mode = 07000\n", "not an octal mode");
+	expect_error("[login]\nskel_dir = etc/skel\n", "skel_dir");
+	expect_error("[login]\nkeys_user = 1keys\n", "keys_user");
+	expect_error("[login]\nnologin_shell = /usr/sbin/../nologin\n", "nologin_shell");
+	expect_error("[login]\ndeprovisioned_retention = 3651d\n", "out of range");
+	expect_error("[accounts]\nsudo_gid = 0\n", "out of range");
+	expect_error("[accounts]\nsudo_gid = 65534\n", "65534");
+	expect_error("[login]\nsudo_gid = 30000\n", "unknown key");
+}
+
+/* The sync's keys (issue 3): every one parsed into its field, with the
+ * documented defaults when absent. */
+Test(config, sync_keys)
+{
+	struct prov_config c;
+
+	cr_assert_eq(load("[directory]\n", &c), 0, "%s", err);
+	cr_expect_null(c.ca_file);
+	cr_expect_null(c.pinned_pubkey);
+	cr_expect_eq(c.connect_timeout_ms, 10000);
+	cr_expect_eq(c.timeout_ms, 60000);
+	cr_expect_eq(c.max_bytes, 64u << 20);
+	cr_expect_eq(c.refresh_jitter_pct, 10);
+	cr_expect_eq(c.retry_base_ms, 1000);
+	cr_expect_eq(c.retry_max_ms, 600000);
+	cr_expect_eq(c.max_deprovision_pct, 10);
+	cr_expect_eq(c.deprovision_floor, 3);
+	cr_expect_str_eq(c.scim_user_schema, "urn:ietf:params:scim:schemas:extension:posix:2.0:User");
+	cr_expect_str_eq(c.scim_attr_keys, "sshPublicKey");
+	cr_expect_eq(c.scim_id_range.min, 200000);
+	cr_expect_eq(c.scim_id_range.max, 999999);
+	cr_expect_eq(c.scim_page_size, 1000);
+	config_free(&c);
+
+	cr_assert_eq(load("[directory]\ntype = scim\nurl = https://idp.example/scim/v2\n"
+			  "ca_file = /etc/prov/ca.pem\npinned_pubkey = sha256//AAAA;sha256//BBBB\n"
+			  "connect_timeout = 2s\ntimeout = 90s\nmax_bytes = 512K\nrefresh_jitter = 25%\n"
+			  "retry_base = 500ms\nretry_max = 1h\nmax_deprovision_share = 5\ndeprovision_floor = 0\n"
+			  "[scim]\nuser_schema = urn:ietf:params:scim:schemas:oracle:idcs:extension:posix:User\n"
+			  "attr_uid = uid_number\nstrip_domain = yes\nid_range = 300000-300999\npage_size = 200\n",
+			  &c),
+		     0, "%s", err);
+	cr_expect_eq(c.source_type, SOURCE_SCIM);
+	cr_expect_str_eq(c.ca_file, "/etc/prov/ca.pem");
+	cr_expect_str_eq(c.pinned_pubkey, "sha256//AAAA;sha256//BBBB");
+	cr_expect_eq(c.connect_timeout_ms, 2000);
+	cr_expect_eq(c.timeout_ms, 90000);
+	cr_expect_eq(c.max_bytes, 512u << 10);
+	cr_expect_eq(c.refresh_jitter_pct, 25);
+	cr_expect_eq(c.retry_base_ms, 500);
+	cr_expect_eq(c.retry_max_ms, 3600000);
+	cr_expect_eq(c.max_deprovision_pct, 5);
+	cr_expect_eq(c.deprovision_floor, 0);
+	cr_expect_str_eq(c.scim_user_schema, "urn:ietf:params:scim:schemas:oracle:idcs:extension:posix:User");
+	cr_expect_str_eq(c.scim_attr_uid, "uid_number");
+	cr_expect_eq(c.scim_strip_domain, true);
+	cr_expect_eq(c.scim_id_range.min, 300000);
+	cr_expect_eq(c.scim_id_range.max, 300999);
+	cr_expect_eq(c.scim_page_size, 200);
+	config_free(&c);
+}
+
+Test(config, bad_sync_values)
+{
+	expect_error("[directory]\nrefresh_jitter = 60%\n", "refresh_jitter: 60% out of range");
+	expect_error("[directory]\nmax_deprovision_share = 10%%\n", "not a percentage");
+	expect_error("[directory]\nmax_bytes = 64X\n", "not a size");
+	expect_error("[directory]\nmax_bytes = 2G\n", "out of range");
+	expect_error("[directory]\ntimeout = 0\n", "out of range");
+	expect_error("[directory]\nretry_base = 30m\nretry_max = 10m\n", "retry_base 1800000ms is above retry_max 600000ms");
+	expect_error("[directory]\npinned_pubkey = md5//xx\n", "pinned_pubkey must be sha256");
+	expect_error("[scim]\nattr_uid = uid number\n", "holds a space");
+	expect_error("[scim]\nid_range = 9-3\n", "id_range: 9-3 out of range");
+	expect_error("[scim]\nid_range = 300000\n", "not a range MIN-MAX");
+	expect_error("[scim]\npage_size = 0\n", "out of range");
+	expect_error("[directory]\ntype = scim\nurl = https://i/s\n[scim]\nid_range = 100-200000\n",
+		     "id_range 100-200000 must lie inside min_id..max_id");
+}
+
+Test(config, empty_ca_file_means_the_system_store)
+{
+	struct prov_config c;
+
+	cr_assert_eq(load("[directory]\nca_file =\npinned_pubkey =\n", &c), 0, "%s", err);
+	cr_expect_null(c.ca_file);
+	cr_expect_null(c.pinned_pubkey);
+	config_free(&c);
+}
+
+/* A sync worker's copy must survive the original being freed (a SIGHUP
+ * while a pull runs). */
+Test(config, dup_is_deep)
+{
+	struct prov_config c, d;
+
+	cr_assert_eq(load("[directory]\nurl = https://a/d.json https://b/d.json\nca_file = /etc/ca.pem\n"
+			  "[host]\nlabels = env=prod\nlogin_groups = ops\n",
+			  &c),
+		     0, "%s", err);
+	cr_assert_eq(config_dup(&c, &d), 0);
+	cr_expect_neq(d.urls.v, c.urls.v);
+	cr_expect_neq(d.ca_file, c.ca_file);
+	cr_expect_neq(d.state_dir, c.state_dir);
+	config_free(&c);
+	memset(&c, 0x5a, sizeof(c));
+	cr_expect_eq(d.urls.n, 2);
+	cr_expect_str_eq(d.urls.v[1], "https://b/d.json");
+	cr_expect_str_eq(d.ca_file, "/etc/ca.pem");
+	cr_expect_str_eq(d.host_labels.v[0], "env=prod");
+	cr_expect_str_eq(d.login_groups.v[0], "ops");
+	cr_expect_str_eq(d.state_dir, "/var/lib/prov");
+	cr_expect_str_eq(d.scim_attr_home, "homeDirectory");
+	cr_expect_eq(d.offline_grace_s, 7 * 86400);
+	config_free(&d);
 }

@@ -245,9 +245,11 @@ Test(dispatch, gr_enum_small)
 
 	next = enum_page(PROV_OP_GR_ENUM, 0, &n);
 	cr_assert_eq(next, PROV_ENUM_END);
-	cr_assert_eq(n, 5, "the local 'sudo' group name is refused");
+	cr_assert_eq(n, 6, "the local 'sudo' group name is refused; prov-sudo comes last");
 	for (i = 0; i < n; i++)
 		cr_assert_eq(prov_get_group(&rb, &g), 0);
+	cr_assert(prov_str_eq(&g.name, "prov-sudo"));
+	cr_assert_eq(g.gid, 29999);
 	cr_assert_eq(prov_reader_end(&rb), 0);
 }
 
@@ -357,6 +359,11 @@ Test(dispatch, gr_enum_page_stops_before_max_body, .timeout = 60)
 			struct prov_group_rec g;
 
 			cr_assert_eq(prov_get_group(&rb, &g), 0);
+			if (total + i == 256) { /* the sudo group, after the directory's */
+				cr_assert_eq(g.gid, 29999);
+				cr_assert_eq(g.n_members, 0);
+				continue;
+			}
 			cr_assert_eq(g.gid, 500000 + total + i);
 			cr_assert_eq(g.n_members, MEMBERS);
 		}
@@ -368,7 +375,7 @@ Test(dispatch, gr_enum_page_stops_before_max_body, .timeout = 60)
 		pages++;
 		cursor = next;
 	}
-	cr_assert_eq(total, 256);
+	cr_assert_eq(total, 257, "256 groups and prov-sudo");
 	cr_assert_eq(pages, 2, "1 MiB holds 144 such records, the rest is the second page");
 }
 

@@ -356,6 +356,35 @@ Test(login, invariant8_session_open_creates_home)
 	cr_assert_eq(st.st_mode & 07777, 0750);
 }
 
+/* [login] skel_dir and home_mode shape the home. */
+Test(login, invariant8_home_follows_skel_dir_and_home_mode)
+{
+	char home[128], skel[128], file[160];
+	struct stat st;
+	FILE *f;
+
+	need_root();
+	snprintf(skel, sizeof(skel), "%s/skel", T);
+	cr_assert_eq(mkdir(skel, 0755), 0);
+	snprintf(file, sizeof(file), "%s/.welcome", skel);
+	f = fopen(file, "w");
+	cr_assert_not_null(f);
+	fputs("hi\n", f);
+	fclose(f);
+	free(ST.cfg.skel_dir);
+	ST.cfg.skel_dir = strdup(skel);
+	ST.cfg.home_mode = 0750;
+	struct result r = call4(PROV_OP_SESSION_OPEN, 0, "alice");
+
+	assert_decision(&r, PROV_DECIDE_ALLOW, NULL);
+	snprintf(home, sizeof(home), "%s/home/alice", T);
+	cr_assert_eq(lstat(home, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0750);
+	snprintf(file, sizeof(file), "%s/.welcome", home);
+	cr_assert_eq(lstat(file, &st), 0);
+	cr_assert_eq(st.st_uid, 20001);
+}
+
 Test(login, session_open_denied_makes_no_home)
 {
 	char home[128];
@@ -507,6 +536,44 @@ Test(login, keys_user_follows_passwd_file)
 	ST.cfg.passwd_file = strdup(write_passwd("passwd3", "root:x:0:0::/root:/bin/sh\n"));
 	cr_assert_eq(call_name(PROV_OP_SSH_KEYS, 997, "alice").status, PROV_ST_DENIED);
 	cr_assert_eq(call_name(PROV_OP_SSH_KEYS, 20001, "alice").status, PROV_ST_OK);
+}
+
+Test(login, keys_user_is_configurable)
+{
+	free(ST.cfg.passwd_file);
+	ST.cfg.passwd_file = strdup(write_passwd("passwd4", "sshkeys:x:996:996::/:/bin/false\n"
+							    "_prov-keys:x:998:998::/:/bin/false\n"));
+	free(ST.cfg.keys_user);
+	ST.cfg.keys_user = strdup("sshkeys");
+	cr_assert_eq(call_name(PROV_OP_SSH_KEYS, 996, "alice").status, PROV_ST_OK);
+	cr_assert_eq(call_name(PROV_OP_SSH_KEYS, KEYS_UID, "alice").status, PROV_ST_DENIED);
+}
+
+/* DESIGN invariant 5 across a restart: freshness is when the source last
+ * confirmed the directory (last_ok, from the cache's saved_at at start-up),
+ * never when this process loaded it. */
+Test(login, invariant5_restart_does_not_make_an_old_cache_fresh)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct result r;
+
+	cr_assert_eq(dir_strv_push(&ST.cfg.urls, "https://dir.example.com/d.json"), 0);
+	ST.cfg.offline_grace_s = 7 * 86400;
+	ST.loaded_at = now; /* loaded from the cache just now... */
+	ST.last_ok = now - 8 * 86400; /* ...but last confirmed 8 days ago */
+	r = call4(PROV_OP_ACCESS_CHECK, 0, "alice");
+	assert_decision(&r, PROV_DECIDE_STALE, "directory not refreshed for 8d (offline_grace 7d)");
+	ST.last_ok = now - 6 * 86400;
+	r = call4(PROV_OP_ACCESS_CHECK, 0, "alice");
+	assert_decision(&r, PROV_DECIDE_ALLOW, "login granted by ops-admin");
+	/* nothing confirmed at all, with a source configured: fail closed */
+	ST.last_ok = 0;
+	r = call4(PROV_OP_ACCESS_CHECK, 0, "alice");
+	assert_decision(&r, PROV_DECIDE_STALE, NULL);
+	/* the embedded demo (no source) is never stale by age */
+	dir_strv_free(&ST.cfg.urls);
+	r = call4(PROV_OP_ACCESS_CHECK, 0, "alice");
+	assert_decision(&r, PROV_DECIDE_ALLOW, NULL);
 }
 
 Test(login, local_uid_lookup)

@@ -147,3 +147,36 @@ Test(snapshot, bad_policy)
 	cr_expect_null(d);
 	cr_expect(strstr(err, "home_base") != NULL, "%s", err);
 }
+
+/* snapshot_admit(): a directory already parsed (a SCIM pull) goes through
+ * the same admission as a document; on error it is freed, not leaked. */
+Test(snapshot, admit_takes_a_parsed_directory)
+{
+	struct prov_config cfg = test_config();
+	struct directory *raw = directory_new(), *d = NULL;
+	struct dir_user *u;
+	char err[256] = "";
+
+	cr_assert_not_null(raw);
+	u = directory_add_user(raw);
+	u->name = strdup("scimuser");
+	u->id = strdup("2819c223-7f76-453a-919d-413861904646");
+	u->uid = u->gid = 200123;
+	u->active = true;
+	u = directory_add_user(raw);
+	u->name = strdup("root"); /* a local account: refused (DESIGN invariant 1) */
+	u->uid = u->gid = 200124;
+	u->active = true;
+	cr_assert_eq(snapshot_admit(&cfg, raw, &d, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(d, raw, "admitted in place");
+	cr_expect_eq(d->n_users, 1);
+	cr_expect_not_null(directory_user_by_name(d, "scimuser"), "indexed");
+	cr_expect_str_eq(directory_user_by_uid(d, 200123)->home, "/home/scimuser");
+	cr_expect_not_null(refusal(d, "root"));
+	directory_free(d);
+
+	raw = directory_new();
+	cfg.passwd_file = LOCAL "does-not-exist";
+	cr_expect_lt(snapshot_admit(&cfg, raw, &d, err, sizeof(err)), 0);
+	cr_expect_neq(err[0], '\0');
+}

@@ -340,7 +340,31 @@ Test(state, stale_past_not_after)
 	init_state();
 	cr_assert_eq(state_apply_document(&st, doc, sizeof(doc) - 1, "t", 0, err, sizeof(err)), 0, "%s", err);
 	cr_assert(state_is_stale(&st, (int64_t)time(NULL)));
+	st.last_ok = 978307100; /* confirmed by its source just before: only not_after counts */
 	cr_assert(!state_is_stale(&st, 978307199), "one second before not_after");
+}
+
+/* DESIGN invariant 5: not confirmed by its source for offline_grace, the
+ * directory is stale (issue 3); the embedded demo never is by age. */
+Test(state, stale_past_offline_grace)
+{
+	static const char doc[] = "{\"prov_directory\": 1, \"serial\": 1, \"users\": []}";
+	char why[256];
+
+	write_conf(NULL);
+	init_state();
+	cr_assert_eq(state_apply_document(&st, doc, sizeof(doc) - 1, "t", 0, err, sizeof(err)), 0, "%s", err);
+	cr_assert_gt(st.cfg.urls.n, 0);
+	st.cfg.offline_grace_s = 3600;
+	st.last_ok = 1000000;
+	cr_expect_not(state_is_stale(&st, 1000000 + 3599));
+	cr_expect(state_is_stale(&st, 1000000 + 3600));
+	state_stale_reason(&st, 1000000 + 3600, why, sizeof(why));
+	cr_expect_str_eq(why, "not confirmed by its source for 3600 s (offline_grace 3600 s)");
+	st.last_ok = 0;
+	cr_expect(state_is_stale(&st, 1000000), "never confirmed: stale (fails closed)");
+	dir_strv_free(&st.cfg.urls);
+	cr_expect_not(state_is_stale(&st, 1000000), "the embedded demo is never stale by age");
 }
 
 Test(state, summary)
