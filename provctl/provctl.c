@@ -26,6 +26,14 @@ static const struct command commands[] = {
 	{ "status", 0, 0, "", "what provd serves, from where, and its health", cmd_status },
 	{ "user", 1, 1, "NAME", "a prov user's passwd entry and groups", cmd_user },
 	{ "group", 1, 1, "NAME", "a prov group and its members", cmd_group },
+	{ "check", 1, 7, "USER [--service S] [--rhost H] [--tty T]", "may USER log in here now, and why",
+	  cmd_check },
+	{ "keys", 1, 1, "USER", "USER's SSH keys while she may log in (sshd's AuthorizedKeysCommand)", cmd_keys },
+	{ "refresh", 0, 1, "[--force]", "pull the directory now (root) and print the result", cmd_refresh },
+	{ "cache", 1, 1, "verify", "check the on-disk cache as provd would load it (root; offline: provd --verify-cache)",
+	  cmd_cache },
+	{ "doctor", 0, 8, "[--sshd PATH|none] [--sshd-config F] [--nsswitch F] [--sudoers F]",
+	  "check the wiring: provd, nsswitch.conf, sshd's keys command, sudoers", cmd_doctor },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -47,13 +55,15 @@ static void usage(FILE *f)
 
 	fprintf(f, "usage: provctl [--socket PATH] [--json] [--timeout MS] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %-6s %-6s %s\n", commands[i].name, commands[i].args_help, commands[i].help);
+		fprintf(f, "  %-7s %s\n          %s\n", commands[i].name, commands[i].args_help, commands[i].help);
 	fprintf(f,
 		"\noptions:\n"
 		"  --socket PATH  provd's socket (default: " PROV_PRIV_SOCKET " for root, else " PROV_SOCKET_PATH ")\n"
 		"  --json         print JSON for scripts\n"
 		"  --timeout MS   give up after MS milliseconds (default %d)\n"
-		"\nexit status: 0 ok, 1 not found, 2 usage error, 3 provd unreachable, 4 other error\n",
+		"\nexit status: 0 ok, 1 not found (check: may not log in; cache verify: no cache yet),\n"
+		"             2 usage error, 3 provd unreachable, 4 other error (cache verify: cache refused;\n"
+		"             a root-only command run by another user: permission denied)\n",
 		CTL_TIMEOUT_MS);
 }
 
@@ -184,8 +194,10 @@ int main(int argc, char **argv)
 	size_t i;
 
 	/* '+': options stop at the command, so its own arguments may start
-	 * with '-' and reach it untouched. */
-	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	 * with '-' and reach it untouched. ':' and opterr = 0: a bad option
+	 * is one line of ours, not getopt's line and the whole usage. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_SOCKET:
 			c.socket = optarg;
@@ -202,8 +214,14 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return CTL_OK;
+		case ':':
+			ctl_err("option '%s' needs a value (try --help)", argv[optind - 1]);
+			return CTL_USAGE;
 		default:
-			usage(stderr);
+			if (optopt > 0 && optopt < 256) /* a short one; a long one's val is >= 256 */
+				ctl_err("unknown option '-%c' (try --help)", optopt);
+			else
+				ctl_err("unknown option '%s' (try --help)", argv[optind - 1]);
 			return CTL_USAGE;
 		}
 	}

@@ -55,8 +55,23 @@ int ctl_call_u32(struct ctl *c, uint16_t type, uint32_t v, struct prov_reply *re
  * characters shown as '?'. */
 void ctl_print_kv(int width, const char *key, const char *value);
 
+/* Replies of "key: value" pairs (pairs.c): STATUS, REFRESH, CACHE_VERIFY.
+ * ctl_read_pairs() decodes the whole body (keys and vals point into rep,
+ * PROV_STATUS_PAIRS_MAX each) or returns -EBADMSG; ctl_print_pairs()
+ * prints them aligned, or as one JSON object (digit-only values as
+ * numbers); ctl_pair_value() is the value of key, or NULL. */
+int ctl_read_pairs(const struct prov_reply *rep, struct prov_str *keys, struct prov_str *vals, uint32_t *ret_n);
+void ctl_print_pairs(const struct ctl *c, const struct prov_str *keys, const struct prov_str *vals, uint32_t n);
+const struct prov_str *ctl_pair_value(const struct prov_str *keys, const struct prov_str *vals, uint32_t n,
+				      const char *key);
+
 int cmd_status(struct ctl *c, int argc, char **argv);
 int cmd_user(struct ctl *c, int argc, char **argv);
 int cmd_group(struct ctl *c, int argc, char **argv);
+int cmd_check(struct ctl *c, int argc, char **argv); /* access.c */
+int cmd_keys(struct ctl *c, int argc, char **argv);  /* access.c */
+int cmd_doctor(struct ctl *c, int argc, char **argv); /* doctor.c */
+int cmd_refresh(struct ctl *c, int argc, char **argv); /* refresh.c */
+int cmd_cache(struct ctl *c, int argc, char **argv);   /* cache_verify.c */
 
 #endif
