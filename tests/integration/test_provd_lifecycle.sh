@@ -39,7 +39,11 @@ doc 6 carol
 kill -HUP "$PROVD_PID"
 for i in $(seq 50); do getent passwd carol >/dev/null && break; sleep 0.1; done
 check_eq "SIGHUP reloads the directory" "carol" "$(getent passwd carol | cut -d: -f1)"
-check_eq "the old user is gone after reload" "" "$(getent passwd bob || true)"
+# A user removed from the directory keeps resolving, with nologin, for
+# deprovisioned_retention (provd/removed.h); her uid went to carol.
+check_eq "the old user is deprovisioned after reload" "bob:*:20002:20002::/home/bob:/usr/sbin/nologin" \
+	"$(getent passwd bob || true)"
+check_eq "her uid answers the new user" "carol" "$(getent passwd 20002 | cut -d: -f1)"
 
 # --- replay: an older serial never replaces the newer one ---
 doc 2 mallory
