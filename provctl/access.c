@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "prov/protocol.h"
 #include "provctl.h"
 #include "validate.h"
@@ -82,23 +83,6 @@ int cmd_keys(struct ctl *c, int argc, char **argv)
 	return fflush(stdout) == 0 ? CTL_OK : CTL_ERROR;
 }
 
-static const char *decision_name(uint32_t d)
-{
-	switch (d) {
-	case PROV_DECIDE_ALLOW:
-		return "allow";
-	case PROV_DECIDE_UNKNOWN:
-		return "unknown";
-	case PROV_DECIDE_EXPIRED:
-		return "expired";
-	case PROV_DECIDE_NO_GRANT:
-		return "no_grant";
-	case PROV_DECIDE_STALE:
-		return "stale";
-	}
-	return "invalid";
-}
-
 struct check_args {
 	const char *user, *service, *rhost, *tty;
 };
@@ -149,7 +133,7 @@ static void print_check(const struct ctl *c, const char *user, uint32_t decision
 
 		prov_str_copy(reason, text, sizeof(text));
 		ctl_print_kv(8, "user", user);
-		ctl_print_kv(8, "decision", decision_name(decision));
+		ctl_print_kv(8, "decision", prov_decision_name(decision));
 		ctl_print_kv(8, "reason", text);
 		return;
 	}
@@ -158,7 +142,7 @@ static void print_check(const struct ctl *c, const char *user, uint32_t decision
 	json_key(&j, "user");
 	json_string(&j, user);
 	json_key(&j, "decision");
-	json_string(&j, decision_name(decision));
+	json_string(&j, prov_decision_name(decision));
 	json_key(&j, "allowed");
 	json_bool(&j, decision == PROV_DECIDE_ALLOW);
 	json_key(&j, "reason");

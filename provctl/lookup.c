@@ -12,38 +12,12 @@
 
 #define WIDTH 7 /* "groups:" */
 
-/* A value made only of digits (and short enough for a double) is printed
- * as a JSON number, anything else as a string. */
-static bool looks_numeric(const struct prov_str *v)
-{
-	uint32_t i;
-
-	if (v->len == 0 || v->len > 15)
-		return false;
-	for (i = 0; i < v->len; i++)
-		if (v->ptr[i] < '0' || v->ptr[i] > '9')
-			return false;
-	return v->len == 1 || v->ptr[0] != '0';
-}
-
-static void print_str(const struct prov_str *s)
-{
-	uint32_t i;
-
-	for (i = 0; i < s->len; i++) {
-		unsigned char ch = (unsigned char)s->ptr[i];
-
-		putchar(ch < 0x20 || ch == 0x7f ? '?' : ch);
-	}
-}
-
 int cmd_status(struct ctl *c, int argc, char **argv)
 {
 	struct prov_str keys[PROV_STATUS_PAIRS_MAX], vals[PROV_STATUS_PAIRS_MAX];
 	struct prov_reply rep;
-	struct prov_reader r;
-	uint32_t n, i;
-	int width = 0, rc;
+	uint32_t n;
+	int rc;
 	uint8_t buf[PROV_HEADER_SIZE];
 	struct prov_writer w;
 
@@ -59,49 +33,12 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	}
 	if (rc != CTL_OK)
 		return rc;
-	prov_reader_init(&r, rep.body, rep.body_len);
-	n = prov_get_u32(&r);
-	if (n > PROV_STATUS_PAIRS_MAX)
-		r.err = -1;
-	for (i = 0; i < n && !r.err; i++) {
-		keys[i] = prov_get_str(&r, PROV_STATUS_STR_MAX);
-		vals[i] = prov_get_str(&r, PROV_STATUS_STR_MAX);
-		if ((int)keys[i].len > width)
-			width = (int)keys[i].len;
-	}
-	if (prov_reader_end(&r) < 0) {
+	if (ctl_read_pairs(&rep, keys, vals, &n) < 0) {
 		ctl_err("malformed STATUS reply from provd");
 		prov_reply_free(&rep);
 		return CTL_ERROR;
 	}
-	if (c->json) {
-		struct json j;
-		char key[PROV_STATUS_STR_MAX + 1];
-
-		json_init(&j, stdout);
-		json_begin_object(&j);
-		for (i = 0; i < n; i++) {
-			prov_str_copy(&keys[i], key, sizeof(key));
-			json_key(&j, key);
-			if (looks_numeric(&vals[i])) {
-				char num[16];
-
-				prov_str_copy(&vals[i], num, sizeof(num));
-				json_uint(&j, strtoull(num, NULL, 10));
-			} else {
-				json_string_len(&j, vals[i].ptr, vals[i].len);
-			}
-		}
-		json_end_object(&j);
-		json_finish(&j);
-	} else {
-		for (i = 0; i < n; i++) {
-			print_str(&keys[i]);
-			printf(":%*s ", width - (int)keys[i].len, "");
-			print_str(&vals[i]);
-			putchar('\n');
-		}
-	}
+	ctl_print_pairs(c, keys, vals, n);
 	prov_reply_free(&rep);
 	return CTL_OK;
 }
@@ -169,16 +106,16 @@ static void print_user_human(const struct prov_passwd_rec *p, const uint32_t *gi
 	size_t i;
 
 	printf("%-*s ", WIDTH, "name:");
-	print_str(&p->name);
+	ctl_print_str(&p->name);
 	printf("\n%-*s %u\n", WIDTH, "uid:", p->uid);
 	snprintf(num, sizeof(num), "%u", p->gid);
 	printf("%-*s %s%s%s%s\n", WIDTH, "gid:", num, names[0][0] ? " (" : "", names[0], names[0][0] ? ")" : "");
 	printf("%-*s ", WIDTH, "gecos:");
-	print_str(&p->gecos);
+	ctl_print_str(&p->gecos);
 	printf("\n%-*s ", WIDTH, "home:");
-	print_str(&p->home);
+	ctl_print_str(&p->home);
 	printf("\n%-*s ", WIDTH, "shell:");
-	print_str(&p->shell);
+	ctl_print_str(&p->shell);
 	printf("\n%-*s", WIDTH, "groups:");
 	for (i = 0; i < n; i++) {
 		if (names[i][0])
@@ -322,11 +259,11 @@ int cmd_group(struct ctl *c, int argc, char **argv)
 		json_finish(&j);
 	} else {
 		printf("%-*s ", 8, "name:");
-		print_str(&g.name);
+		ctl_print_str(&g.name);
 		printf("\n%-*s %u\n%-*s", 8, "gid:", g.gid, 8, "members:");
 		while (prov_group_next_member(&g, &m) == 0) {
 			putchar(' ');
-			print_str(&m);
+			ctl_print_str(&m);
 		}
 		putchar('\n');
 	}

@@ -43,7 +43,7 @@ static bool is_number(const struct prov_str *v)
 	return true;
 }
 
-static void print_clean(const struct prov_str *s)
+void ctl_print_str(const struct prov_str *s)
 {
 	uint32_t i;
 
@@ -81,9 +81,9 @@ void ctl_print_pairs(const struct ctl *c, const struct prov_str *keys, const str
 		if (keys[i].len > width)
 			width = keys[i].len;
 	for (i = 0; i < n; i++) {
-		print_clean(&keys[i]);
+		ctl_print_str(&keys[i]);
 		printf(":%*s ", (int)(width - keys[i].len), "");
-		print_clean(&vals[i]);
+		ctl_print_str(&vals[i]);
 		putchar('\n');
 	}
 }

@@ -64,6 +64,9 @@ int ctl_read_pairs(const struct prov_reply *rep, struct prov_str *keys, struct p
 void ctl_print_pairs(const struct ctl *c, const struct prov_str *keys, const struct prov_str *vals, uint32_t n);
 const struct prov_str *ctl_pair_value(const struct prov_str *keys, const struct prov_str *vals, uint32_t n,
 				      const char *key);
+/* A string from provd as is, but control characters shown as '?' so a
+ * hostile value cannot drive the terminal. */
+void ctl_print_str(const struct prov_str *s);
 
 int cmd_status(struct ctl *c, int argc, char **argv);
 int cmd_user(struct ctl *c, int argc, char **argv);

@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 
 #include "docparse.h"
 #include "docscan.h"
+#include "errbuf.h"
 
 /* Real documents nest 4 deep (root, users, user, ssh_keys); 16 leaves room
  * for unknown future keys and stops a 10,000-deep document at once. */
@@ -44,18 +44,6 @@ enum field {
 	F_BAD,    /* wrong shape: why says how */
 	F_NOMEM,
 };
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
 
 /* "line L, column C" (both from 1) of byte offset off. */
 static void where(const char *buf, size_t len, size_t off, char *out, size_t outsz)
@@ -531,7 +519,7 @@ static int parse_section(struct directory *d, struct json_object *root, enum dir
 	if (!arr)
 		return 0;
 	if (!json_object_is_type(arr, json_type_array)) {
-		set_err(err, errsz, "\"%s\" must be an array, not %s", kind_key[kind], type_name(arr));
+		errbuf_set(err, errsz, "\"%s\" must be an array, not %s", kind_key[kind], type_name(arr));
 		return -EBADMSG;
 	}
 	n = json_object_array_length(arr);
@@ -539,7 +527,7 @@ static int parse_section(struct directory *d, struct json_object *root, enum dir
 		int r = parse_entry(d, kind, json_object_array_get_idx(arr, i), i);
 
 		if (r < 0) {
-			set_err(err, errsz, "out of memory reading \"%s\"", kind_key[kind]);
+			errbuf_set(err, errsz, "out of memory reading \"%s\"", kind_key[kind]);
 			return r;
 		}
 	}
@@ -555,15 +543,15 @@ static int parse_header(struct directory *d, struct json_object *root, char *err
 
 	f = get_u64(root, "prov_directory", UINT64_MAX, &version, why);
 	if (f == F_ABSENT) {
-		set_err(err, errsz, "not a prov directory document: \"prov_directory\" is missing");
+		errbuf_set(err, errsz, "not a prov directory document: \"prov_directory\" is missing");
 		return -EBADMSG;
 	}
 	if (f != F_OK) {
-		set_err(err, errsz, "%s", why);
+		errbuf_set(err, errsz, "%s", why);
 		return -EBADMSG;
 	}
 	if (version != DOC_FORMAT_VERSION) {
-		set_err(err, errsz, "unsupported format version %" PRIu64 " (this provd reads version %d)", version,
+		errbuf_set(err, errsz, "unsupported format version %" PRIu64 " (this provd reads version %d)", version,
 			DOC_FORMAT_VERSION);
 		return -EBADMSG;
 	}
@@ -571,7 +559,7 @@ static int parse_header(struct directory *d, struct json_object *root, char *err
 	 * rather than silently accept a serial no later document can beat. */
 	f = get_u64(root, "serial", UINT64_MAX - 1, &d->serial, why);
 	if (f == F_ABSENT) {
-		set_err(err, errsz, "\"serial\" is missing");
+		errbuf_set(err, errsz, "\"serial\" is missing");
 		return -EBADMSG;
 	}
 	if (f == F_OK)
@@ -579,7 +567,7 @@ static int parse_header(struct directory *d, struct json_object *root, char *err
 	if (f == F_OK || f == F_ABSENT)
 		f = get_time(root, "not_after", &d->not_after, why);
 	if (f == F_BAD) {
-		set_err(err, errsz, "%s", why);
+		errbuf_set(err, errsz, "%s", why);
 		return -EBADMSG;
 	}
 	return f == F_NOMEM ? -ENOMEM : 0;
@@ -609,7 +597,7 @@ static bool trailing_data(const char *buf, size_t len, char *err, size_t errsz)
 	if (i >= len)
 		return false;
 	where(buf, len, i, at, sizeof(at));
-	set_err(err, errsz, "%s: trailing data after the document", at);
+	errbuf_set(err, errsz, "%s: trailing data after the document", at);
 	return true;
 }
 
@@ -623,34 +611,34 @@ static int parse_json(const char *buf, size_t len, struct json_object **ret, cha
 	size_t i, end;
 
 	if (len == 0) {
-		set_err(err, errsz, "empty document");
+		errbuf_set(err, errsz, "empty document");
 		return -EBADMSG;
 	}
 	if (len > DOC_MAX_BYTES) {
-		set_err(err, errsz, "document is %zu bytes, over the limit of %u", len, DOC_MAX_BYTES);
+		errbuf_set(err, errsz, "document is %zu bytes, over the limit of %u", len, DOC_MAX_BYTES);
 		return -EBADMSG;
 	}
 	nul = memchr(buf, '\0', len);
 	if (nul) {
 		where(buf, len, (size_t)(nul - buf), at, sizeof(at));
-		set_err(err, errsz, "%s: NUL byte in the document", at);
+		errbuf_set(err, errsz, "%s: NUL byte in the document", at);
 		return -EBADMSG;
 	}
 	for (i = 0; i < len && is_json_space(buf[i]); i++)
 		;
 	if (i == len) {
-		set_err(err, errsz, "empty document (only white space)");
+		errbuf_set(err, errsz, "empty document (only white space)");
 		return -EBADMSG;
 	}
 	if (buf[i] != '{') {
 		where(buf, len, i, at, sizeof(at));
-		set_err(err, errsz, "%s: the document is not a JSON object", at);
+		errbuf_set(err, errsz, "%s: the document is not a JSON object", at);
 		return -EBADMSG;
 	}
 
 	tok = json_tokener_new_ex(DOC_MAX_DEPTH);
 	if (!tok) {
-		set_err(err, errsz, "out of memory");
+		errbuf_set(err, errsz, "out of memory");
 		return -ENOMEM;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -664,11 +652,11 @@ static int parse_json(const char *buf, size_t len, struct json_object **ret, cha
 			return -EBADMSG;
 		where(buf, len, end, at, sizeof(at));
 		if (e == json_tokener_continue)
-			set_err(err, errsz, "%s: truncated document (unexpected end of input)", at);
+			errbuf_set(err, errsz, "%s: truncated document (unexpected end of input)", at);
 		else if (e == json_tokener_error_depth)
-			set_err(err, errsz, "%s: nested deeper than %d levels", at, DOC_MAX_DEPTH);
+			errbuf_set(err, errsz, "%s: nested deeper than %d levels", at, DOC_MAX_DEPTH);
 		else
-			set_err(err, errsz, "%s: invalid JSON: %s", at, json_tokener_error_desc(e));
+			errbuf_set(err, errsz, "%s: invalid JSON: %s", at, json_tokener_error_desc(e));
 		return -EBADMSG;
 	}
 	json_tokener_free(tok);
@@ -678,7 +666,7 @@ static int parse_json(const char *buf, size_t len, struct json_object **ret, cha
 		;
 	if (i < len) {
 		where(buf, len, i, at, sizeof(at));
-		set_err(err, errsz, "%s: trailing data after the document", at);
+		errbuf_set(err, errsz, "%s: trailing data after the document", at);
 		json_object_put(root);
 		return -EBADMSG;
 	}
@@ -782,7 +770,7 @@ int docparse(const char *buf, size_t len, struct directory **ret, char *err, siz
 	r = docparse_pieces(buf, len, ret);
 	if (r == 0 || r == -ENOMEM) {
 		if (r == -ENOMEM)
-			set_err(err, errsz, "out of memory");
+			errbuf_set(err, errsz, "out of memory");
 		return r;
 	}
 	r = parse_json(buf, len, &root, err, errsz);
@@ -791,7 +779,7 @@ int docparse(const char *buf, size_t len, struct directory **ret, char *err, siz
 	d = directory_new();
 	if (!d) {
 		json_object_put(root);
-		set_err(err, errsz, "out of memory");
+		errbuf_set(err, errsz, "out of memory");
 		return -ENOMEM;
 	}
 	r = parse_header(d, root, err, errsz);

@@ -5,11 +5,11 @@
  * home directories, each in a hash table.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "hashtab.h"
 #include "localdb.h"
 
@@ -20,18 +20,6 @@ struct localdb {
 	struct nametab homes;
 	struct idtab uids, gids;
 };
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
 
 void localdb_free(struct localdb *db)
 {
@@ -167,7 +155,7 @@ static int read_file(struct localdb *db, const char *path, int (*one)(struct loc
 	f = fopen(path, "re");
 	if (!f) {
 		r = -errno;
-		set_err(err, errsz, "cannot open %s: %s", path, strerror(-r));
+		errbuf_set(err, errsz, "cannot open %s: %s", path, strerror(-r));
 		return r;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
@@ -176,7 +164,7 @@ static int read_file(struct localdb *db, const char *path, int (*one)(struct loc
 		/* A NUL inside a line would hide the rest of it from us but
 		 * not necessarily from glibc: refuse such a file. */
 		if (strlen(line) != (size_t)len) {
-			set_err(err, errsz, "%s: NUL byte in a line", path);
+			errbuf_set(err, errsz, "%s: NUL byte in a line", path);
 			r = -EBADMSG;
 			break;
 		}
@@ -185,13 +173,13 @@ static int read_file(struct localdb *db, const char *path, int (*one)(struct loc
 			continue;
 		r = one(db, strip_compat(p));
 		if (r < 0) {
-			set_err(err, errsz, "out of memory reading %s", path);
+			errbuf_set(err, errsz, "out of memory reading %s", path);
 			break;
 		}
 	}
 	if (r == 0 && ferror(f)) {
 		r = -EIO;
-		set_err(err, errsz, "cannot read %s", path);
+		errbuf_set(err, errsz, "cannot read %s", path);
 	}
 	free(line);
 	fclose(f);

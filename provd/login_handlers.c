@@ -9,6 +9,7 @@
 
 #include "homedir.h"
 #include "log.h"
+#include "names.h"
 #include "removed.h"
 
 /* The four strings of ACCESS_CHECK, SESSION_OPEN and SESSION_CLOSE. */
@@ -34,23 +35,6 @@ static int get_login_req(struct prov_reader *req, struct login_req *ret)
 	    prov_str_copy(&tty, ret->tty, sizeof(ret->tty)) < 0)
 		return -EBADMSG;
 	return 0;
-}
-
-const char *login_decision_name(enum prov_decision d)
-{
-	switch (d) {
-	case PROV_DECIDE_ALLOW:
-		return "allow";
-	case PROV_DECIDE_UNKNOWN:
-		return "unknown";
-	case PROV_DECIDE_EXPIRED:
-		return "expired";
-	case PROV_DECIDE_NO_GRANT:
-		return "no_grant";
-	case PROV_DECIDE_STALE:
-		return "stale";
-	}
-	return "invalid";
 }
 
 /*
@@ -134,10 +118,10 @@ static void audit_decision(const struct dispatch_ctx *ctx, const char *event, co
 	log_event(decision_priority(d), event,
 		  LOG_FIELDS({ "PROV_USER", r->user }, { "PROV_SERVICE", or_null(r->service) },
 			     { "PROV_RHOST", or_null(r->rhost) }, { "PROV_TTY", or_null(r->tty) },
-			     { "PROV_DECISION", login_decision_name(d->decision) },
+			     { "PROV_DECISION", prov_decision_name(d->decision) },
 			     { "PROV_REASON", d->reason }, { "PROV_BINDING", d->login_binding },
 			     { "PROV_PEER_UID", peer }),
-		  "%s %s for %s (service %s, rhost %s, tty %s): %s", event, login_decision_name(d->decision), r->user,
+		  "%s %s for %s (service %s, rhost %s, tty %s): %s", event, prov_decision_name(d->decision), r->user,
 		  r->service[0] ? r->service : "-", r->rhost[0] ? r->rhost : "-", r->tty[0] ? r->tty : "-", d->reason);
 }
 

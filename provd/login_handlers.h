@@ -45,8 +45,6 @@ void login_freshness(const struct prov_state *st, struct decision_freshness *ret
 void login_decide(const struct dispatch_ctx *ctx, const char *user, const char *service, const char *rhost,
 		  const char *tty, struct decision *ret);
 
-const char *login_decision_name(enum prov_decision d);
-
 /* A user the snapshot does not know but who was removed from the
  * directory within deprovisioned_retention is EXPIRED, not UNKNOWN
  * (removed.h): turns *d into that when it applies. */

@@ -112,18 +112,6 @@ static int load_config(const struct options *o, struct prov_config *ret, char *e
 	return r;
 }
 
-static bool source_is_local(const struct prov_config *cfg)
-{
-	size_t i;
-
-	if (cfg->source_type != SOURCE_DOCUMENT)
-		return false;
-	for (i = 0; i < cfg->urls.n; i++)
-		if (strncmp(cfg->urls.v[i], "file://", 7) != 0)
-			return false;
-	return true;
-}
-
 /* --check-config: the config, and the directory it names when that can be
  * read without the network. Refused entries are warnings, not failures:
  * provd serves the rest. */
@@ -143,7 +131,7 @@ static int check_config(const struct options *o)
 	}
 	if (r == 1)
 		fprintf(stderr, "note: %s\n", err);
-	if (!source_is_local(&cfg)) {
+	if (!state_source_is_local(&cfg)) {
 		r = sync_check_token(&cfg, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "%s\n", err);

@@ -2,6 +2,7 @@
 # only provd file with json-c besides scim.c), the local account files, the
 # admission rules, and the pipeline that ties them together.
 list(APPEND PROVD_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/errbuf.c
   ${CMAKE_CURRENT_LIST_DIR}/hashtab.c
   ${CMAKE_CURRENT_LIST_DIR}/directory.c
   ${CMAKE_CURRENT_LIST_DIR}/docparse.c

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "errbuf.h"
 #include "hashtab.h"
 #include "scim.h"
 #include "validate.h"
@@ -57,18 +57,6 @@ struct scim_sync {
 	struct nametab user_ids, group_ids; /* id -> record index (dedupe) */
 	struct directory *out; /* refusals gather here as pages come in */
 };
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
 
 static const char *or_default(const char *v, const char *def)
 {
@@ -154,20 +142,20 @@ static int parse_json(const char *buf, size_t len, const char *what, struct json
 	size_t end;
 
 	if (len == 0) {
-		set_err(err, errsz, "%s: empty response", what);
+		errbuf_set(err, errsz, "%s: empty response", what);
 		return -EBADMSG;
 	}
 	if (len > SCIM_MAX_PAGE_BYTES) {
-		set_err(err, errsz, "%s: %zu bytes, over the limit of %u", what, len, SCIM_MAX_PAGE_BYTES);
+		errbuf_set(err, errsz, "%s: %zu bytes, over the limit of %u", what, len, SCIM_MAX_PAGE_BYTES);
 		return -EBADMSG;
 	}
 	if (memchr(buf, '\0', len)) {
-		set_err(err, errsz, "%s: NUL byte in the response", what);
+		errbuf_set(err, errsz, "%s: NUL byte in the response", what);
 		return -EBADMSG;
 	}
 	tok = json_tokener_new_ex(SCIM_MAX_DEPTH);
 	if (!tok) {
-		set_err(err, errsz, "out of memory");
+		errbuf_set(err, errsz, "out of memory");
 		return -ENOMEM;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -177,11 +165,11 @@ static int parse_json(const char *buf, size_t len, const char *what, struct json
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
 		if (e == json_tokener_continue)
-			set_err(err, errsz, "%s: truncated JSON at byte %zu", what, end);
+			errbuf_set(err, errsz, "%s: truncated JSON at byte %zu", what, end);
 		else if (e == json_tokener_error_depth)
-			set_err(err, errsz, "%s: nested deeper than %d levels", what, SCIM_MAX_DEPTH);
+			errbuf_set(err, errsz, "%s: nested deeper than %d levels", what, SCIM_MAX_DEPTH);
 		else
-			set_err(err, errsz, "%s: invalid JSON at byte %zu: %s", what, end, json_tokener_error_desc(e));
+			errbuf_set(err, errsz, "%s: invalid JSON at byte %zu: %s", what, end, json_tokener_error_desc(e));
 		json_tokener_free(tok);
 		return -EBADMSG;
 	}
@@ -189,7 +177,7 @@ static int parse_json(const char *buf, size_t len, const char *what, struct json
 	while (end < len && strchr(" \t\r\n", buf[end]))
 		end++;
 	if (end < len || !json_object_is_type(root, json_type_object)) {
-		set_err(err, errsz, end < len ? "%s: trailing data after the JSON" : "%s: not a JSON object", what);
+		errbuf_set(err, errsz, end < len ? "%s: trailing data after the JSON" : "%s: not a JSON object", what);
 		json_object_put(root);
 		return -EBADMSG;
 	}
@@ -579,13 +567,13 @@ static int get_count(struct json_object *root, const char *key, bool required, u
 
 	if (!v) {
 		if (required) {
-			set_err(err, errsz, "%s: no \"%s\": not a SCIM ListResponse", what, key);
+			errbuf_set(err, errsz, "%s: no \"%s\": not a SCIM ListResponse", what, key);
 			return -EBADMSG;
 		}
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
-		set_err(err, errsz, "%s: \"%s\" is not a non-negative integer", what, key);
+		errbuf_set(err, errsz, "%s: \"%s\" is not a non-negative integer", what, key);
 		return -EBADMSG;
 	}
 	*ret = json_object_get_uint64(v);
@@ -611,7 +599,7 @@ int scim_sync_add_page(struct scim_sync *s, enum scim_kind kind, uint64_t reques
 		goto out;
 	res = get(root, "Resources");
 	if (res && !json_object_is_type(res, json_type_array)) {
-		set_err(err, errsz, "%s: \"Resources\" is not an array", what);
+		errbuf_set(err, errsz, "%s: \"Resources\" is not an array", what);
 		r = -EBADMSG;
 		goto out;
 	}
@@ -624,7 +612,7 @@ int scim_sync_add_page(struct scim_sync *s, enum scim_kind kind, uint64_t reques
 
 		r = add_resource(s, kind, json_object_array_get_idx(res, i), (size_t)(pg.start - 1 + i), &fresh);
 		if (r < 0) {
-			set_err(err, errsz, "out of memory");
+			errbuf_set(err, errsz, "out of memory");
 			goto out;
 		}
 		pg.n_new += fresh;
@@ -649,16 +637,16 @@ int scim_pager_advance(struct scim_pager *p, const struct scim_page *pg, char *e
 	if (p->done)
 		return 0;
 	if (pg->total > SCIM_MAX_RESOURCES) {
-		set_err(err, errsz, "totalResults %" PRIu64 " is over the limit of %u", pg->total, SCIM_MAX_RESOURCES);
+		errbuf_set(err, errsz, "totalResults %" PRIu64 " is over the limit of %u", pg->total, SCIM_MAX_RESOURCES);
 		return -EBADMSG;
 	}
 	if (p->pages > 0 && pg->start <= p->last_start) {
-		set_err(err, errsz, "page did not advance (startIndex %" PRIu64 " after %" PRIu64 ")", pg->start,
+		errbuf_set(err, errsz, "page did not advance (startIndex %" PRIu64 " after %" PRIu64 ")", pg->start,
 			p->last_start);
 		return -EBADMSG;
 	}
 	if (pg->start == 0) {
-		set_err(err, errsz, "startIndex 0 (SCIM counts from 1)");
+		errbuf_set(err, errsz, "startIndex 0 (SCIM counts from 1)");
 		return -EBADMSG;
 	}
 	p->pages++;
@@ -667,7 +655,7 @@ int scim_pager_advance(struct scim_pager *p, const struct scim_page *pg, char *e
 	p->collected += pg->n_new;
 	if (pg->n_resources == 0) {
 		if (p->collected < p->total) {
-			set_err(err, errsz,
+			errbuf_set(err, errsz,
 				"page did not advance: empty page at startIndex %" PRIu64 " with %" PRIu64
 				" of totalResults %" PRIu64 " collected",
 				pg->start, p->collected, p->total);
@@ -682,7 +670,7 @@ int scim_pager_advance(struct scim_pager *p, const struct scim_page *pg, char *e
 			p->done = true;
 	}
 	if (p->done && p->collected != p->total) {
-		set_err(err, errsz, "partial result: %" PRIu64 " distinct resources but totalResults %" PRIu64,
+		errbuf_set(err, errsz, "partial result: %" PRIu64 " distinct resources but totalResults %" PRIu64,
 			p->collected, p->total);
 		return -EBADMSG;
 	}
@@ -921,7 +909,7 @@ int scim_sync_finish(struct scim_sync *s, const struct idmap_prev *prev, size_t 
 	r = 0;
 	goto done;
 out:
-	set_err(err, errsz, "out of memory");
+	errbuf_set(err, errsz, "out of memory");
 fail:
 	/* The snapshot is all or nothing: drop it. */
 	directory_free(s->out);

@@ -23,6 +23,7 @@
 #include "decision.h"
 #include "log.h"
 #include "login_handlers.h"
+#include "names.h"
 #include "removed.h"
 
 #define NSCD_WAIT_MS 2000
@@ -283,7 +284,7 @@ static void end_sessions(struct sessions *s, const struct tracked *t, const stru
 	snprintf(uid, sizeof(uid), "%u", t->uid);
 	log_event(LOG_NOTICE, "access_revoked",
 		  LOG_FIELDS({ "PROV_USER", t->name }, { "PROV_UID", uid },
-			     { "PROV_DECISION", login_decision_name(d->decision) }, { "PROV_REASON", d->reason }),
+			     { "PROV_DECISION", prov_decision_name(d->decision) }, { "PROV_REASON", d->reason }),
 		  "%s (uid %s) lost access: %s%s", t->name, uid, d->reason,
 		  s->st->cfg.end_sessions ? "" : " (end_sessions = no: running sessions left alone)");
 	if (!s->st->cfg.end_sessions)

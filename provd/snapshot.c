@@ -5,30 +5,17 @@
  * cache, the embedded demo) comes through here, so the same rules apply.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "admit.h"
 #include "docparse.h"
+#include "errbuf.h"
 #include "localdb.h"
 #include "snapshot.h"
 
 /* Linker symbols around the embedded packaging/demo-directory.json
  * (provd/demo_blob.S.in). */
 extern const char prov_demo_doc_start[], prov_demo_doc_end[];
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
 
 const char *demo_document(size_t *ret_len)
 {
@@ -66,7 +53,7 @@ int snapshot_admit(const struct prov_config *cfg, struct directory *d, struct di
 	if (r == -ENOENT) {
 		r = 0;
 	} else if (r < 0) {
-		set_err(err, errsz, "cannot read %s: %s", cfg->shells_file, strerror(-r));
+		errbuf_set(err, errsz, "cannot read %s: %s", cfg->shells_file, strerror(-r));
 		goto out;
 	}
 	policy = (struct admit_policy){
@@ -82,13 +69,13 @@ int snapshot_admit(const struct prov_config *cfg, struct directory *d, struct di
 	};
 	r = admit_directory(d, &policy);
 	if (r == -EINVAL) {
-		set_err(err, errsz, "invalid account policy: home_base and default_shell must be absolute paths");
+		errbuf_set(err, errsz, "invalid account policy: home_base and default_shell must be absolute paths");
 		goto out;
 	}
 	if (r == 0)
 		r = directory_index(d);
 	if (r < 0) {
-		set_err(err, errsz, "cannot build the directory: %s", strerror(-r));
+		errbuf_set(err, errsz, "cannot build the directory: %s", strerror(-r));
 		goto out;
 	}
 	*ret = d;
