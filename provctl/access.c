@@ -23,6 +23,26 @@
  * non-zero with one line on stderr (sshd logs it and uses no key from us:
  * fail closed).
  */
+/* --json always prints an object, also when there is nothing to print,
+ * so a script never has to tell "no keys" from "no output". */
+static int keys_none(const struct ctl *c, const char *user)
+{
+	struct json j;
+
+	if (c->json) {
+		json_init(&j, stdout);
+		json_begin_object(&j);
+		json_key(&j, "user");
+		json_string(&j, user);
+		json_key(&j, "keys");
+		json_begin_array(&j);
+		json_end_array(&j);
+		json_end_object(&j);
+		json_finish(&j);
+	}
+	return CTL_OK;
+}
+
 int cmd_keys(struct ctl *c, int argc, char **argv)
 {
 	struct prov_reply rep;
@@ -36,10 +56,10 @@ int cmd_keys(struct ctl *c, int argc, char **argv)
 	/* sshd passes whatever name the client sent: one that cannot be a
 	 * prov user has no keys here, and is not worth a round trip. */
 	if (validate_name(argv[1]))
-		return CTL_OK;
+		return keys_none(c, argv[1]);
 	rc = ctl_call_str(c, PROV_OP_SSH_KEYS, argv[1], PROV_NAME_MAX, &rep);
 	if (rc == CTL_NOT_FOUND)
-		return CTL_OK;
+		return keys_none(c, argv[1]);
 	if (rc != CTL_OK)
 		return rc;
 	prov_reader_init(&r, rep.body, rep.body_len);
