@@ -18,6 +18,12 @@ show id alice
 show getent group developers ops
 show "$PROV_BUILD/provctl/provctl" user alice
 echo
+echo "== who may log in on this host, and why (the decision pam_prov asks for) =="
+for u in alice bob carol dave erin; do
+	show "$PROV_BUILD/provctl/provctl" check "$u" --service sshd
+done
+show getent group prov-sudo
+echo
 echo "== local accounts win, hostile entries are refused (from provd's log) =="
 show getent passwd root
 grep -E 'refus' "$T/provd.log" | sed 's/^/  /' || true
