@@ -68,9 +68,11 @@ static enum nss_status fetch(struct prov_enum *e, const char *socket_path, uint3
 	return prov_enum_take_page(e, cursor, &rep, errnop);
 }
 
-/* Makes sure an unread entry is at e->rd, fetching pages as needed.
+/* Makes sure an unread entry is at e->rd, fetching pages as needed, and
+ * copies e->rd to *ret_rd to decode it from (advance() then consumes it).
  * NOTFOUND/ENOENT at the end of the walk. */
-static enum nss_status ready(struct prov_enum *e, const char *socket_path, int *errnop)
+static enum nss_status ready(struct prov_enum *e, const char *socket_path, struct prov_reader *ret_rd,
+			     int *errnop)
 {
 	enum nss_status st;
 
@@ -91,7 +93,18 @@ static enum nss_status ready(struct prov_enum *e, const char *socket_path, int *
 		if (st != NSS_STATUS_SUCCESS)
 			return st;
 	}
+	*ret_rd = e->rd;
 	return NSS_STATUS_SUCCESS;
+}
+
+/* Moves past the entry decoded up to rd once st says the caller got it. */
+static enum nss_status advance(struct prov_enum *e, const struct prov_reader *rd, enum nss_status st)
+{
+	if (st == NSS_STATUS_SUCCESS) {
+		e->rd = *rd;
+		e->left--;
+	}
+	return st;
 }
 
 /* On ERANGE the reader is not advanced: the next call, with the bigger
@@ -103,18 +116,12 @@ enum nss_status prov_enum_getpw(struct prov_enum *e, const char *socket_path, st
 	struct prov_reader rd;
 	enum nss_status st;
 
-	st = ready(e, socket_path, errnop);
+	st = ready(e, socket_path, &rd, errnop);
 	if (st != NSS_STATUS_SUCCESS)
 		return st;
-	rd = e->rd;
 	if (prov_get_passwd(&rd, &p) < 0)
 		return prov_nss_unavail(errnop);
-	st = prov_nss_put_passwd(&p, pw, buf, buflen, errnop);
-	if (st == NSS_STATUS_SUCCESS) {
-		e->rd = rd;
-		e->left--;
-	}
-	return st;
+	return advance(e, &rd, prov_nss_put_passwd(&p, pw, buf, buflen, errnop));
 }
 
 enum nss_status prov_enum_getgr(struct prov_enum *e, const char *socket_path, struct group *gr,
@@ -124,18 +131,12 @@ enum nss_status prov_enum_getgr(struct prov_enum *e, const char *socket_path, st
 	struct prov_reader rd;
 	enum nss_status st;
 
-	st = ready(e, socket_path, errnop);
+	st = ready(e, socket_path, &rd, errnop);
 	if (st != NSS_STATUS_SUCCESS)
 		return st;
-	rd = e->rd;
 	if (prov_get_group(&rd, &g) < 0)
 		return prov_nss_unavail(errnop);
-	st = prov_nss_put_group(&g, gr, buf, buflen, errnop);
-	if (st == NSS_STATUS_SUCCESS) {
-		e->rd = rd;
-		e->left--;
-	}
-	return st;
+	return advance(e, &rd, prov_nss_put_group(&g, gr, buf, buflen, errnop));
 }
 
 /*
@@ -149,13 +150,18 @@ static struct prov_enum pw_enum = { .op = PROV_OP_PW_ENUM };
 static pthread_mutex_t gr_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct prov_enum gr_enum = { .op = PROV_OP_GR_ENUM };
 
+static enum nss_status reset_locked(pthread_mutex_t *lock, struct prov_enum *e)
+{
+	pthread_mutex_lock(lock);
+	prov_enum_reset(e);
+	pthread_mutex_unlock(lock);
+	return NSS_STATUS_SUCCESS;
+}
+
 enum nss_status _nss_prov_setpwent(int stayopen)
 {
 	(void)stayopen; /* nothing is kept open between calls */
-	pthread_mutex_lock(&pw_lock);
-	prov_enum_reset(&pw_enum);
-	pthread_mutex_unlock(&pw_lock);
-	return NSS_STATUS_SUCCESS;
+	return reset_locked(&pw_lock, &pw_enum);
 }
 
 enum nss_status _nss_prov_getpwent_r(struct passwd *pw, char *buf, size_t buflen, int *errnop)
@@ -170,19 +176,13 @@ enum nss_status _nss_prov_getpwent_r(struct passwd *pw, char *buf, size_t buflen
 
 enum nss_status _nss_prov_endpwent(void)
 {
-	pthread_mutex_lock(&pw_lock);
-	prov_enum_reset(&pw_enum);
-	pthread_mutex_unlock(&pw_lock);
-	return NSS_STATUS_SUCCESS;
+	return reset_locked(&pw_lock, &pw_enum);
 }
 
 enum nss_status _nss_prov_setgrent(int stayopen)
 {
 	(void)stayopen;
-	pthread_mutex_lock(&gr_lock);
-	prov_enum_reset(&gr_enum);
-	pthread_mutex_unlock(&gr_lock);
-	return NSS_STATUS_SUCCESS;
+	return reset_locked(&gr_lock, &gr_enum);
 }
 
 enum nss_status _nss_prov_getgrent_r(struct group *gr, char *buf, size_t buflen, int *errnop)
@@ -197,8 +197,5 @@ enum nss_status _nss_prov_getgrent_r(struct group *gr, char *buf, size_t buflen,
 
 enum nss_status _nss_prov_endgrent(void)
 {
-	pthread_mutex_lock(&gr_lock);
-	prov_enum_reset(&gr_enum);
-	pthread_mutex_unlock(&gr_lock);
-	return NSS_STATUS_SUCCESS;
+	return reset_locked(&gr_lock, &gr_enum);
 }

@@ -221,6 +221,35 @@ static int user_home(struct dir_user *u, struct verdicts *v, size_t i, const str
 	return 0;
 }
 
+/* Step 1 for users and groups alike: the name, then the central id. */
+static int check_name_and_id(struct verdicts *v, size_t i, const char *name, const char *id,
+			     const struct admit_policy *p)
+{
+	const char *why;
+	int r;
+
+	why = validate_name(name);
+	if (why)
+		return refuse(v, i, "name %s", why);
+	r = check_local_name(v, i, name, p->local);
+	if (r < 0 || v->why[i])
+		return r;
+	why = check_token(id, ADMIT_TOKEN_MAX);
+	if (why)
+		return refuse(v, i, "id %s", why);
+	return 0;
+}
+
+/* Step 1 for a user's primary gid or a group's gid. */
+static int check_gid(struct verdicts *v, size_t i, const char *name, uint32_t gid, const struct admit_policy *p)
+{
+	int r = check_id(v, i, "gid", gid, localdb_has_gid(p->local, gid), p);
+
+	if (r < 0 || v->why[i])
+		return r;
+	return check_reserved(v, i, name, &gid, p);
+}
+
 /* Step 1 for one user. Stops at the first problem (later checks may rely on
  * a valid name). */
 static int check_user(struct dir_user *u, struct verdicts *v, size_t i, const struct admit_policy *p)
@@ -228,22 +257,13 @@ static int check_user(struct dir_user *u, struct verdicts *v, size_t i, const st
 	const char *why;
 	int r;
 
-	why = validate_name(u->name);
-	if (why)
-		return refuse(v, i, "name %s", why);
-	r = check_local_name(v, i, u->name, p->local);
+	r = check_name_and_id(v, i, u->name, u->id, p);
 	if (r < 0 || v->why[i])
 		return r;
-	why = check_token(u->id, ADMIT_TOKEN_MAX);
-	if (why)
-		return refuse(v, i, "id %s", why);
 	r = check_id(v, i, "uid", u->uid, localdb_has_uid(p->local, u->uid), p);
 	if (r < 0 || v->why[i])
 		return r;
-	r = check_id(v, i, "gid", u->gid, localdb_has_gid(p->local, u->gid), p);
-	if (r < 0 || v->why[i])
-		return r;
-	r = check_reserved(v, i, u->name, &u->gid, p);
+	r = check_gid(v, i, u->name, u->gid, p);
 	if (r < 0 || v->why[i])
 		return r;
 	if (u->gecos) {
@@ -301,10 +321,14 @@ static int refuse_duplicate_ids(struct verdicts *v, const uint32_t *ids, const c
 	return r;
 }
 
-/* Step 2 for users: names, central ids and uids over all entries; homes
- * over the entries still in (a refused entry's home was never derived). */
-static int user_duplicates(const struct directory *d, struct verdicts *v)
+/*
+ * Step 2, for users or groups: names (ignoring case), central ids and
+ * uids/gids over all entries; for users also homes, over the entries still
+ * in (a refused entry's home was never derived).
+ */
+static int entry_duplicates(const struct directory *d, enum dir_entry_kind kind, struct verdicts *v)
 {
+	bool users = kind == DIR_KIND_USER;
 	const char **keys = calloc(v->n ? v->n : 1, sizeof(*keys));
 	uint32_t *ids = calloc(v->n ? v->n : 1, sizeof(*ids));
 	int r = -ENOMEM;
@@ -312,16 +336,18 @@ static int user_duplicates(const struct directory *d, struct verdicts *v)
 	if (!keys || !ids)
 		goto out;
 	for (size_t i = 0; i < v->n; i++)
-		keys[i] = d->users[i].name;
+		keys[i] = users ? d->users[i].name : d->groups[i].name;
 	r = refuse_duplicates(v, keys, true, "name");
 	for (size_t i = 0; i < v->n; i++)
-		keys[i] = d->users[i].id;
+		keys[i] = users ? d->users[i].id : d->groups[i].id;
 	if (r == 0)
 		r = refuse_duplicates(v, keys, false, "id");
 	for (size_t i = 0; i < v->n; i++)
-		ids[i] = d->users[i].uid;
+		ids[i] = users ? d->users[i].uid : d->groups[i].gid;
 	if (r == 0)
-		r = refuse_duplicate_ids(v, ids, "uid");
+		r = refuse_duplicate_ids(v, ids, users ? "uid" : "gid");
+	if (!users)
+		goto out;
 	for (size_t i = 0; i < v->n; i++)
 		keys[i] = v->why[i] ? NULL : d->users[i].home;
 	if (r == 0)
@@ -449,7 +475,7 @@ static int admit_users(struct directory *d, const struct admit_policy *p, struct
 	for (size_t i = 0; r == 0 && i < d->n_users; i++)
 		r = check_user(&d->users[i], &v, i, p);
 	if (r == 0)
-		r = user_duplicates(d, &v);
+		r = entry_duplicates(d, DIR_KIND_USER, &v);
 	for (size_t i = 0; r == 0 && i < d->n_users; i++)
 		if (v.why[i] && d->users[i].name)
 			r = dir_strv_push(refused_names, d->users[i].name);
@@ -486,52 +512,17 @@ static int check_group(const struct directory *d, struct verdicts *v, size_t i, 
 		       const struct nametab *served_fold, const struct nametab *refused_fold)
 {
 	const struct dir_group *g = &d->groups[i];
-	const char *why;
 	int r;
 
-	why = validate_name(g->name);
-	if (why)
-		return refuse(v, i, "name %s", why);
-	r = check_local_name(v, i, g->name, p->local);
+	r = check_name_and_id(v, i, g->name, g->id, p);
 	if (r < 0 || v->why[i])
 		return r;
-	why = check_token(g->id, ADMIT_TOKEN_MAX);
-	if (why)
-		return refuse(v, i, "id %s", why);
-	r = check_id(v, i, "gid", g->gid, localdb_has_gid(p->local, g->gid), p);
-	if (r < 0 || v->why[i])
-		return r;
-	r = check_reserved(v, i, g->name, &g->gid, p);
+	r = check_gid(v, i, g->name, g->gid, p);
 	if (r < 0 || v->why[i])
 		return r;
 	if (g->members.n > PROV_GROUP_MEMBERS_MAX)
 		return refuse(v, i, "has %zu members, over the limit of %u", g->members.n, PROV_GROUP_MEMBERS_MAX);
 	return check_group_vs_users(d, v, i, served_fold, refused_fold);
-}
-
-static int group_duplicates(const struct directory *d, struct verdicts *v)
-{
-	const char **keys = calloc(v->n ? v->n : 1, sizeof(*keys));
-	uint32_t *ids = calloc(v->n ? v->n : 1, sizeof(*ids));
-	int r = -ENOMEM;
-
-	if (!keys || !ids)
-		goto out;
-	for (size_t i = 0; i < v->n; i++)
-		keys[i] = d->groups[i].name;
-	r = refuse_duplicates(v, keys, true, "name");
-	for (size_t i = 0; i < v->n; i++)
-		keys[i] = d->groups[i].id;
-	if (r == 0)
-		r = refuse_duplicates(v, keys, false, "id");
-	for (size_t i = 0; i < v->n; i++)
-		ids[i] = d->groups[i].gid;
-	if (r == 0)
-		r = refuse_duplicate_ids(v, ids, "gid");
-out:
-	free(keys);
-	free(ids);
-	return r;
 }
 
 /*
@@ -658,7 +649,7 @@ static int admit_groups(struct directory *d, const struct admit_policy *p, const
 	for (size_t i = 0; r == 0 && i < d->n_groups; i++)
 		r = check_group(d, &v, i, p, &served_fold, &refused_fold);
 	if (r == 0)
-		r = group_duplicates(d, &v);
+		r = entry_duplicates(d, DIR_KIND_GROUP, &v);
 	if (r == 0)
 		r = settle(d, DIR_KIND_GROUP, &v);
 	verdicts_free(&v);

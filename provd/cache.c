@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "errbuf.h"
 
 /* CRC-32, bit-reflected, computed a byte at a time from a 256-entry table
  * built on first use. The cache is read once at start-up and written once
@@ -42,16 +43,6 @@ uint32_t cache_crc32(uint32_t crc, const void *buf, size_t len)
 	for (i = 0; i < len; i++)
 		crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
 	return ~crc;
-}
-
-static int __attribute__((format(printf, 4, 5))) refuse(int r, char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return r;
 }
 
 static void put_le(uint8_t *p, uint64_t v, int n)
@@ -98,24 +89,24 @@ static int open_state_dir(const char *state_dir, int create, char *err, size_t e
 	fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-			return refuse(-errno, err, errsz, "cannot create %s: %s", state_dir, strerror(errno));
+			return errbuf_fail(-errno, err, errsz, "cannot create %s: %s", state_dir, strerror(errno));
 		fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ENOENT)
-			return refuse(r, err, errsz, "no cache");
-		return refuse(r, err, errsz, "state dir %s: %s", state_dir, strerror(-r));
+			return errbuf_fail(r, err, errsz, "no cache");
+		return errbuf_fail(r, err, errsz, "state dir %s: %s", state_dir, strerror(-r));
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		close(fd);
-		return refuse(r, err, errsz, "state dir %s: %s", state_dir, strerror(-r));
+		return errbuf_fail(r, err, errsz, "state dir %s: %s", state_dir, strerror(-r));
 	}
 	why = check_owner_mode(&st);
 	if (why) {
 		close(fd);
-		return refuse(-EPERM, err, errsz, "state dir %s %s", state_dir, why);
+		return errbuf_fail(-EPERM, err, errsz, "state dir %s %s", state_dir, why);
 	}
 	return fd;
 }
@@ -216,7 +207,7 @@ int cache_write(const char *state_dir, const void *doc, size_t len, uint64_t ser
 	int dfd, fd, r;
 
 	if (len > CACHE_PAYLOAD_MAX)
-		return refuse(-EFBIG, err, errsz, "document of %zu bytes is over the cache limit", len);
+		return errbuf_fail(-EFBIG, err, errsz, "document of %zu bytes is over the cache limit", len);
 	dfd = open_state_dir(state_dir, 1, err, errsz);
 	if (dfd < 0)
 		return dfd;
@@ -224,7 +215,7 @@ int cache_write(const char *state_dir, const void *doc, size_t len, uint64_t ser
 	fd = create_temp(dfd, tmp, sizeof(tmp));
 	if (fd < 0) {
 		r = fd;
-		refuse(r, err, errsz, "cannot create a temp file in %s: %s", state_dir, strerror(-r));
+		errbuf_fail(r, err, errsz, "cannot create a temp file in %s: %s", state_dir, strerror(-r));
 		goto out_dir;
 	}
 	make_header(hdr, doc, len, serial);
@@ -239,13 +230,13 @@ int cache_write(const char *state_dir, const void *doc, size_t len, uint64_t ser
 		r = -errno;
 	if (r < 0) {
 		unlinkat(dfd, tmp, 0);
-		refuse(r, err, errsz, "cannot write %s/%s: %s", state_dir, CACHE_FILE_NAME, strerror(-r));
+		errbuf_fail(r, err, errsz, "cannot write %s/%s: %s", state_dir, CACHE_FILE_NAME, strerror(-r));
 		goto out_dir;
 	}
 	/* The rename is only durable once the directory entry is on disk. */
 	if (fsync(dfd) < 0) {
 		r = -errno;
-		refuse(r, err, errsz, "fsync of %s: %s", state_dir, strerror(-r));
+		errbuf_fail(r, err, errsz, "fsync of %s: %s", state_dir, strerror(-r));
 	}
 out_dir:
 	close(dfd);
@@ -259,29 +250,29 @@ static int check_header(const uint8_t h[CACHE_HEADER_SIZE], uint64_t size, struc
 	uint32_t version, hsize;
 
 	if (memcmp(h, CACHE_MAGIC, 8) != 0)
-		return refuse(-EBADMSG, err, errsz, "not a prov cache (bad magic)");
+		return errbuf_fail(-EBADMSG, err, errsz, "not a prov cache (bad magic)");
 	version = (uint32_t)get_le(h + 8, 4);
 	if (version > CACHE_FORMAT_VERSION)
-		return refuse(-EPROTONOSUPPORT, err, errsz,
-			      "format version %u is newer than this provd understands (%u)", version,
-			      CACHE_FORMAT_VERSION);
+		return errbuf_fail(-EPROTONOSUPPORT, err, errsz,
+				   "format version %u is newer than this provd understands (%u)", version,
+				   CACHE_FORMAT_VERSION);
 	if (version != CACHE_FORMAT_VERSION)
-		return refuse(-EPROTONOSUPPORT, err, errsz, "unknown format version %u", version);
+		return errbuf_fail(-EPROTONOSUPPORT, err, errsz, "unknown format version %u", version);
 	if (cache_crc32(0, h, 44) != (uint32_t)get_le(h + 44, 4))
-		return refuse(-EBADMSG, err, errsz, "header CRC mismatch");
+		return errbuf_fail(-EBADMSG, err, errsz, "header CRC mismatch");
 	hsize = (uint32_t)get_le(h + 12, 4);
 	if (hsize != CACHE_HEADER_SIZE)
-		return refuse(-EBADMSG, err, errsz, "header size %u, expected %u", hsize, CACHE_HEADER_SIZE);
+		return errbuf_fail(-EBADMSG, err, errsz, "header size %u, expected %u", hsize, CACHE_HEADER_SIZE);
 	info->payload_len = get_le(h + 16, 8);
 	info->serial = get_le(h + 24, 8);
 	info->saved_at = (int64_t)get_le(h + 32, 8);
 	info->payload_crc = (uint32_t)get_le(h + 40, 4);
 	if (info->payload_len > CACHE_PAYLOAD_MAX)
-		return refuse(-EBADMSG, err, errsz, "payload length %llu over the limit",
-			      (unsigned long long)info->payload_len);
+		return errbuf_fail(-EBADMSG, err, errsz, "payload length %llu over the limit",
+				   (unsigned long long)info->payload_len);
 	if (size != CACHE_HEADER_SIZE + info->payload_len)
-		return refuse(-EBADMSG, err, errsz, "truncated or padded: %llu bytes, header says %llu",
-			      (unsigned long long)size, (unsigned long long)(CACHE_HEADER_SIZE + info->payload_len));
+		return errbuf_fail(-EBADMSG, err, errsz, "truncated or padded: %llu bytes, header says %llu",
+				   (unsigned long long)size, (unsigned long long)(CACHE_HEADER_SIZE + info->payload_len));
 	return 0;
 }
 
@@ -295,32 +286,32 @@ static int open_cache_file(int dfd, struct stat *st, char *err, size_t errsz)
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ENOENT)
-			return refuse(r, err, errsz, "no cache");
+			return errbuf_fail(r, err, errsz, "no cache");
 		if (r == -ELOOP)
-			return refuse(r, err, errsz, "is a symbolic link");
-		return refuse(r, err, errsz, "%s", strerror(-r));
+			return errbuf_fail(r, err, errsz, "is a symbolic link");
+		return errbuf_fail(r, err, errsz, "%s", strerror(-r));
 	}
 	if (fstat(fd, st) < 0) {
 		r = -errno;
 		close(fd);
-		return refuse(r, err, errsz, "%s", strerror(-r));
+		return errbuf_fail(r, err, errsz, "%s", strerror(-r));
 	}
 	if (!S_ISREG(st->st_mode)) {
 		close(fd);
-		return refuse(-EINVAL, err, errsz, "not a regular file");
+		return errbuf_fail(-EINVAL, err, errsz, "not a regular file");
 	}
 	why = check_owner_mode(st);
 	if (why) {
 		close(fd);
-		return refuse(-EPERM, err, errsz, "%s", why);
+		return errbuf_fail(-EPERM, err, errsz, "%s", why);
 	}
 	if ((uint64_t)st->st_size < CACHE_HEADER_SIZE) {
 		close(fd);
-		return refuse(-EBADMSG, err, errsz, "truncated: %lld bytes", (long long)st->st_size);
+		return errbuf_fail(-EBADMSG, err, errsz, "truncated: %lld bytes", (long long)st->st_size);
 	}
 	if ((uint64_t)st->st_size > CACHE_HEADER_SIZE + (uint64_t)CACHE_PAYLOAD_MAX) {
 		close(fd);
-		return refuse(-EFBIG, err, errsz, "%lld bytes is over the limit", (long long)st->st_size);
+		return errbuf_fail(-EFBIG, err, errsz, "%lld bytes is over the limit", (long long)st->st_size);
 	}
 	return fd;
 }
@@ -343,7 +334,7 @@ int cache_read(const char *state_dir, char **ret_doc, size_t *ret_len, struct ca
 		return fd;
 	r = read_all(fd, hdr, sizeof(hdr));
 	if (r < 0) {
-		refuse(r, err, errsz, "read: %s", strerror(-r));
+		errbuf_fail(r, err, errsz, "read: %s", strerror(-r));
 		goto out;
 	}
 	r = check_header(hdr, (uint64_t)st.st_size, &info, err, errsz);
@@ -351,18 +342,18 @@ int cache_read(const char *state_dir, char **ret_doc, size_t *ret_len, struct ca
 		goto out;
 	doc = malloc(info.payload_len + 1);
 	if (!doc) {
-		r = refuse(-ENOMEM, err, errsz, "out of memory");
+		r = errbuf_fail(-ENOMEM, err, errsz, "out of memory");
 		goto out;
 	}
 	r = read_all(fd, doc, info.payload_len);
 	if (r < 0) {
-		refuse(r == -ENODATA ? -EBADMSG : r, err, errsz, "truncated while reading");
+		errbuf_fail(r == -ENODATA ? -EBADMSG : r, err, errsz, "truncated while reading");
 		r = r == -ENODATA ? -EBADMSG : r;
 		goto out;
 	}
 	doc[info.payload_len] = '\0';
 	if (cache_crc32(0, doc, info.payload_len) != info.payload_crc) {
-		r = refuse(-EBADMSG, err, errsz, "CRC mismatch");
+		r = errbuf_fail(-EBADMSG, err, errsz, "CRC mismatch");
 		goto out;
 	}
 	*ret_doc = doc;

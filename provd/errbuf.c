@@ -4,13 +4,28 @@
 
 #include "errbuf.h"
 
+static void errbuf_vset(char *err, size_t errsz, const char *fmt, va_list ap)
+{
+	if (!err || errsz == 0)
+		return;
+	vsnprintf(err, errsz, fmt, ap);
+}
+
 void errbuf_set(char *err, size_t errsz, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err || errsz == 0)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
+	errbuf_vset(err, errsz, fmt, ap);
 	va_end(ap);
+}
+
+int errbuf_fail(int r, char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	errbuf_vset(err, errsz, fmt, ap);
+	va_end(ap);
+	return r;
 }

@@ -13,4 +13,8 @@
  * errsz is 0, so callers that do not want the text may pass neither. */
 void errbuf_set(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Same as errbuf_set, then returns r, so a refusal is one statement:
+ * return errbuf_fail(-EINVAL, err, errsz, "..."). */
+int errbuf_fail(int r, char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 #endif

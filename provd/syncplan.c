@@ -113,6 +113,42 @@ static int build_index(struct nametab *t, const struct directory *d, size_t n, k
 	return r;
 }
 
+/* The old entries by key, and which of them the candidate still has. */
+struct old_index {
+	struct nametab tab;
+	bool *seen;
+};
+
+static int old_index_init(struct old_index *x, const struct directory *old, size_t n, key_fn key)
+{
+	int r;
+
+	x->seen = calloc(n + 1, sizeof(*x->seen));
+	if (!x->seen)
+		return -ENOMEM;
+	r = build_index(&x->tab, old, n, key);
+	if (r < 0) {
+		nametab_free(&x->tab);
+		free(x->seen);
+	}
+	return r;
+}
+
+static void old_index_free(struct old_index *x)
+{
+	nametab_free(&x->tab);
+	free(x->seen);
+}
+
+/* The old entry under key, marked as still there. */
+static bool old_index_find(struct old_index *x, const char *key, uint32_t *ret_i)
+{
+	if (!nametab_get(&x->tab, key, ret_i))
+		return false;
+	x->seen[*ret_i] = true;
+	return true;
+}
+
 static unsigned user_fields(const struct dir_user *o, const struct dir_user *n)
 {
 	unsigned f = 0;
@@ -138,27 +174,20 @@ static unsigned user_fields(const struct dir_user *o, const struct dir_user *n)
 
 static int diff_users(const struct directory *old, const struct directory *cand, struct syncplan *p)
 {
-	static const struct directory empty;
-	struct nametab idx;
-	bool *seen;
-	int r;
+	struct old_index x;
+	int r = old_index_init(&x, old, old->n_users, user_key);
 
-	if (!old)
-		old = &empty;
-	seen = calloc(old->n_users + 1, sizeof(*seen));
-	if (!seen)
-		return -ENOMEM;
-	r = build_index(&idx, old, old->n_users, user_key);
+	if (r < 0)
+		return r;
 	for (size_t k = 0; r == 0 && k < cand->n_users; k++) {
 		const struct dir_user *n = &cand->users[k], *o;
 		struct syncplan_entry e = { .id = key_of(n->id, n->name), .name = n->name };
 		uint32_t i;
 
-		if (!nametab_get(&idx, e.id, &i)) {
+		if (!old_index_find(&x, e.id, &i)) {
 			r = list_add(&p->users_added, &e);
 			continue;
 		}
-		seen[i] = true;
 		o = &old->users[i];
 		if (o->active && !n->active) {
 			e.why = SYNCPLAN_INACTIVE;
@@ -177,38 +206,31 @@ static int diff_users(const struct directory *old, const struct directory *cand,
 
 		if (o->active)
 			p->old_active++;
-		if (seen[i])
+		if (x.seen[i])
 			continue;
 		r = list_add(o->active ? &p->users_deprovisioned : &p->users_purged, &e);
 	}
-	nametab_free(&idx);
-	free(seen);
+	old_index_free(&x);
 	return r;
 }
 
 static int diff_groups(const struct directory *old, const struct directory *cand, struct syncplan *p)
 {
-	static const struct directory empty;
-	struct nametab idx;
-	bool *seen, same;
-	int r;
+	struct old_index x;
+	bool same;
+	int r = old_index_init(&x, old, old->n_groups, group_key);
 
-	if (!old)
-		old = &empty;
-	seen = calloc(old->n_groups + 1, sizeof(*seen));
-	if (!seen)
-		return -ENOMEM;
-	r = build_index(&idx, old, old->n_groups, group_key);
+	if (r < 0)
+		return r;
 	for (size_t k = 0; r == 0 && k < cand->n_groups; k++) {
 		const struct dir_group *n = &cand->groups[k], *o;
 		struct syncplan_entry e = { .id = key_of(n->id, n->name), .name = n->name };
 		uint32_t i;
 
-		if (!nametab_get(&idx, e.id, &i)) {
+		if (!old_index_find(&x, e.id, &i)) {
 			r = list_add(&p->groups_added, &e);
 			continue;
 		}
-		seen[i] = true;
 		o = &old->groups[i];
 		if (!str_eq(o->name, n->name)) {
 			e.fields |= SYNC_F_NAME;
@@ -226,11 +248,10 @@ static int diff_groups(const struct directory *old, const struct directory *cand
 		struct syncplan_entry e = { .id = key_of(old->groups[i].id, old->groups[i].name),
 					    .name = old->groups[i].name };
 
-		if (!seen[i])
+		if (!x.seen[i])
 			r = list_add(&p->groups_removed, &e);
 	}
-	nametab_free(&idx);
-	free(seen);
+	old_index_free(&x);
 	return r;
 }
 
@@ -263,27 +284,20 @@ static int binding_fields(const struct dir_binding *o, const struct dir_binding 
 
 static int diff_bindings(const struct directory *old, const struct directory *cand, struct syncplan *p)
 {
-	static const struct directory empty;
-	struct nametab idx;
-	bool *seen;
-	int r;
+	struct old_index x;
+	int r = old_index_init(&x, old, old->n_bindings, binding_key);
 
-	if (!old)
-		old = &empty;
-	seen = calloc(old->n_bindings + 1, sizeof(*seen));
-	if (!seen)
-		return -ENOMEM;
-	r = build_index(&idx, old, old->n_bindings, binding_key);
+	if (r < 0)
+		return r;
 	for (size_t k = 0; r == 0 && k < cand->n_bindings; k++) {
 		const struct dir_binding *n = &cand->bindings[k];
 		struct syncplan_entry e = { .id = n->name, .name = n->name };
 		uint32_t i;
 
-		if (!nametab_get(&idx, n->name, &i)) {
+		if (!old_index_find(&x, n->name, &i)) {
 			r = list_add(&p->bindings_added, &e);
 			continue;
 		}
-		seen[i] = true;
 		r = binding_fields(&old->bindings[i], n, &e.fields);
 		if (r == 0 && e.fields)
 			r = list_add(&p->bindings_changed, &e);
@@ -291,11 +305,10 @@ static int diff_bindings(const struct directory *old, const struct directory *ca
 	for (size_t i = 0; r == 0 && i < old->n_bindings; i++) {
 		struct syncplan_entry e = { .id = old->bindings[i].name, .name = old->bindings[i].name };
 
-		if (!seen[i])
+		if (!x.seen[i])
 			r = list_add(&p->bindings_removed, &e);
 	}
-	nametab_free(&idx);
-	free(seen);
+	old_index_free(&x);
 	return r;
 }
 
@@ -329,7 +342,9 @@ int syncplan_compute(const struct directory *old, const char *old_bytes, size_t 
 		     const struct directory *cand, const char *new_bytes, size_t new_len,
 		     const struct syncplan_policy *pol, struct syncplan *ret)
 {
+	static const struct directory empty; /* no old directory: everything is added */
 	struct syncplan p = { .verdict = SYNCPLAN_APPLY };
+	const struct directory *base = old ? old : &empty;
 	bool same_serial = false;
 	char why[200];
 	int r;
@@ -357,11 +372,11 @@ int syncplan_compute(const struct directory *old, const char *old_bytes, size_t 
 			same_serial = true;
 		}
 	}
-	r = diff_users(old, cand, &p);
+	r = diff_users(base, cand, &p);
 	if (r == 0)
-		r = diff_groups(old, cand, &p);
+		r = diff_groups(base, cand, &p);
 	if (r == 0)
-		r = diff_bindings(old, cand, &p);
+		r = diff_bindings(base, cand, &p);
 	if (r < 0) {
 		syncplan_free(&p);
 		return r;

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,19 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errbuf.h"
+
 #define SYNCSTATE_MAGIC "prov-sync 1"
 #define SYNCSTATE_FILE_MAX 16384
 #define SYNCSTATE_TMP ".sync.state.tmp"
-
-static int __attribute__((format(printf, 4, 5))) refuse(int r, char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return r;
-}
 
 void syncstate_free(struct syncstate *s)
 {
@@ -174,36 +165,36 @@ int syncstate_read(const char *state_dir, struct syncstate *ret, char *err, size
 
 	memset(ret, 0, sizeof(*ret));
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", state_dir, SYNCSTATE_FILE_NAME) >= sizeof(path))
-		return refuse(-ENAMETOOLONG, err, errsz, "state_dir path too long");
+		return errbuf_fail(-ENAMETOOLONG, err, errsz, "state_dir path too long");
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		r = -errno;
-		return refuse(r, err, errsz, "%s: %s", path, r == -ELOOP ? "is a symbolic link" : strerror(-r));
+		return errbuf_fail(r, err, errsz, "%s: %s", path, r == -ELOOP ? "is a symbolic link" : strerror(-r));
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		close(fd);
-		return refuse(r, err, errsz, "%s: %s", path, strerror(-r));
+		return errbuf_fail(r, err, errsz, "%s: %s", path, strerror(-r));
 	}
 	/* Someone who could write it could stretch offline_grace. */
 	if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		close(fd);
-		return refuse(-EPERM, err, errsz, "%s: not a regular file owned by root and writable only by it", path);
+		return errbuf_fail(-EPERM, err, errsz, "%s: not a regular file owned by root and writable only by it", path);
 	}
 	n = read(fd, buf, SYNCSTATE_FILE_MAX + 1);
 	r = n < 0 ? -errno : 0;
 	close(fd);
 	if (r < 0)
-		return refuse(r, err, errsz, "%s: %s", path, strerror(-r));
+		return errbuf_fail(r, err, errsz, "%s: %s", path, strerror(-r));
 	if (n > SYNCSTATE_FILE_MAX || memchr(buf, '\0', (size_t)n))
-		return refuse(-EBADMSG, err, errsz, "%s: not a sync state file", path);
+		return errbuf_fail(-EBADMSG, err, errsz, "%s: not a sync state file", path);
 	buf[n] = '\0';
 	r = parse(buf, ret);
 	if (r < 0)
-		return refuse(r, err, errsz, "%s: %s", path, r == -ENOMEM ? "out of memory" : "malformed");
+		return errbuf_fail(r, err, errsz, "%s: %s", path, r == -ENOMEM ? "out of memory" : "malformed");
 	return 0;
 }
 
@@ -250,17 +241,17 @@ int syncstate_write(const char *state_dir, const struct syncstate *s, char *err,
 
 	len = format(s, buf, sizeof(buf));
 	if (len < 0)
-		return refuse(len, err, errsz, "sync state too long");
+		return errbuf_fail(len, err, errsz, "sync state too long");
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", state_dir, SYNCSTATE_FILE_NAME) >= sizeof(path) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s/%s", state_dir, SYNCSTATE_TMP) >= sizeof(tmp))
-		return refuse(-ENAMETOOLONG, err, errsz, "state_dir path too long");
+		return errbuf_fail(-ENAMETOOLONG, err, errsz, "state_dir path too long");
 	unlink(tmp);
 	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		return refuse(-errno, err, errsz, "cannot create %s: %s", state_dir, strerror(errno));
+		return errbuf_fail(-errno, err, errsz, "cannot create %s: %s", state_dir, strerror(errno));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
-		return refuse(r, err, errsz, "%s: %s", tmp, strerror(-r));
+		return errbuf_fail(r, err, errsz, "%s: %s", tmp, strerror(-r));
 	}
 	r = write_all(fd, buf, (size_t)len);
 	if (close(fd) < 0 && r == 0)
@@ -271,7 +262,7 @@ int syncstate_write(const char *state_dir, const struct syncstate *s, char *err,
 		r = -errno;
 	if (r < 0) {
 		unlink(tmp);
-		return refuse(r, err, errsz, "%s: %s", path, strerror(-r));
+		return errbuf_fail(r, err, errsz, "%s: %s", path, strerror(-r));
 	}
 	return 0;
 }
