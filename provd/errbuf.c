@@ -4,6 +4,9 @@
 
 #include "errbuf.h"
 
+/* format(printf, 3, 0): the checked format comes from the callers, whose
+ * own prototypes carry format(printf, ...). */
+static void errbuf_vset(char *err, size_t errsz, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static void errbuf_vset(char *err, size_t errsz, const char *fmt, va_list ap)
 {
 	if (!err || errsz == 0)
