@@ -235,3 +235,38 @@ nspawn_run() {
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
 		DEBIAN_FRONTEND=noninteractive "$@" </dev/null
 }
+
+# pkg_sandbox_enter TAG NEEDS HOST_PKG...: outside the namespace, checks for
+# root, installs the host packages, makes $W (/tmp/prov-TAG.*, removed on
+# exit) and re-runs the calling script inside a private mount + PID
+# namespace, exiting with its status. Inside (PROV_PKG_SANDBOXED=1) it
+# returns at once. NEEDS is what the root check names.
+pkg_sandbox_enter() {
+	local tag=$1 needs=$2 rc=0
+	shift 2
+	[ "${PROV_PKG_SANDBOXED:-}" = 1 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "$0: needs root ($needs)" >&2
+		exit 1
+	fi
+	host_deps "$@"
+	W=$(mktemp -d "/tmp/prov-$tag.XXXXXX")
+	export W PROV_SRC PROV_BUILD
+	trap 'rm -rf "$W"' EXIT
+	PROV_PKG_SANDBOXED=1 unshare -m -p -f --mount-proc --propagation private "$0" || rc=$?
+	exit $rc
+}
+
+# pkg_build_deb LOG [build-deb.sh options...]: builds (or reuses) the .deb
+# into $PKGDIR and sets DEB to its path; on failure prints LOG and exits 1.
+pkg_build_deb() {
+	local log=$1 debs
+	shift
+	"$PROV_SRC/scripts/build-deb.sh" -o "$PKGDIR" "$@" >"$log" 2>&1 || {
+		cat "$log"
+		echo "FAIL building the .deb"
+		exit 1
+	}
+	debs=("$PKGDIR"/prov_*.deb)
+	DEB=${debs[0]}
+}

@@ -23,31 +23,15 @@ HERE=$PROV_SRC/tests/integration
 # shellcheck source=tests/integration/pkg-rootfs.sh
 source "$HERE/pkg-rootfs.sh"
 
-if [ "${PROV_PKG_SANDBOXED:-}" != 1 ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "$0: needs root (debootstrap, systemd-nspawn, unshare)" >&2
-		exit 1
-	fi
-	host_deps "${DEB_BUILD_HOST_PKGS[@]}" "${ROOTFS_HOST_PKGS[@]}" systemd-container
-	W=$(mktemp -d /tmp/prov-ansibletest.XXXXXX)
-	export W PROV_SRC PROV_BUILD
-	trap 'rm -rf "$W"' EXIT
-	rc=0
-	PROV_PKG_SANDBOXED=1 unshare -m -p -f --mount-proc --propagation private "$0" "$@" || rc=$?
-	exit $rc
-fi
+pkg_sandbox_enter ansibletest "debootstrap, systemd-nspawn, unshare" "${DEB_BUILD_HOST_PKGS[@]}" "${ROOTFS_HOST_PKGS[@]}" systemd-container
 
 R=$W/root
 PKGDIR=$PROV_BUILD/pkg
 trap 'nspawn_stop' EXIT
 t0=$SECONDS
 
-"$PROV_SRC/scripts/build-deb.sh" -o "$PKGDIR" >"$W/build.log" 2>&1 || {
-	cat "$W/build.log"
-	exit 1
-}
-debs=("$PKGDIR"/prov_*.deb)
-DEB=$(basename "${debs[0]}")
+pkg_build_deb "$W/build.log"
+DEB=$(basename "$DEB")
 
 rootfs_extract "$R"
 rm -f "$R/usr/sbin/policy-rc.d" # the role must really start provd

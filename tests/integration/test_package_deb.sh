@@ -27,19 +27,7 @@ HERE=$PROV_SRC/tests/integration
 source "$HERE/pkg-rootfs.sh"
 export -f in_chroot
 
-if [ "${PROV_PKG_SANDBOXED:-}" != 1 ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "$0: needs root (debootstrap, chroot, unshare)" >&2
-		exit 1
-	fi
-	host_deps "${DEB_BUILD_HOST_PKGS[@]}" "${ROOTFS_HOST_PKGS[@]}"
-	W=$(mktemp -d /tmp/prov-debtest.XXXXXX)
-	export W PROV_SRC PROV_BUILD
-	trap 'rm -rf "$W"' EXIT
-	rc=0
-	PROV_PKG_SANDBOXED=1 unshare -m -p -f --mount-proc --propagation private "$0" "$@" || rc=$?
-	exit $rc
-fi
+pkg_sandbox_enter debtest "debootstrap, chroot, unshare" "${DEB_BUILD_HOST_PKGS[@]}" "${ROOTFS_HOST_PKGS[@]}"
 
 # ---- inside the namespace from here on ----
 R=$W/root
