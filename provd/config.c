@@ -298,6 +298,8 @@ static int parse_duration_ms(const char *s, unsigned long long plain_unit_ms, un
 
 static int check_url(const char *u, const char **why)
 {
+	if (strcmp(u, "demo:") == 0) /* the embedded demo, asked for explicitly (source.h) */
+		return 0;
 	if (strncmp(u, "file://", 7) == 0) {
 		*why = validate_path(u + 7);
 		return *why ? -EINVAL : 0;
@@ -311,7 +313,7 @@ static int check_url(const char *u, const char **why)
 		}
 		return 0;
 	}
-	*why = "scheme must be file://, https:// or http://";
+	*why = "scheme must be file://, https:// or http:// (or demo: for the embedded demo)";
 	return -EINVAL;
 }
 
@@ -664,8 +666,11 @@ static int check_whole(struct parse *p, const struct prov_config *c)
 	if (rlen + sizeof("/private/socket") > sizeof(((struct sockaddr_un *)0)->sun_path))
 		return fail(p, "runtime_dir '%s' is too long for a socket path", c->runtime_dir);
 	for (i = 0; i < c->urls.n; i++) {
-		if (c->source_type == SOURCE_SCIM && strncmp(c->urls.v[i], "file://", 7) == 0)
+		if (c->source_type == SOURCE_SCIM && (strncmp(c->urls.v[i], "file://", 7) == 0 ||
+						      strcmp(c->urls.v[i], "demo:") == 0))
 			return fail(p, "url %s: a scim source needs an http:// or https:// URL", c->urls.v[i]);
+		if (strcmp(c->urls.v[i], "demo:") == 0 && c->urls.n > 1)
+			return fail(p, "url demo: (the embedded demo) cannot be combined with other URLs");
 	}
 	if (c->source_type == SOURCE_SCIM && c->urls.n == 0)
 		return fail(p, "type = scim needs a url");

@@ -26,7 +26,7 @@ struct prov_id_range {
 struct prov_config {
 	/* [directory] */
 	enum source_type source_type;   /* type = document | scim */
-	struct dir_strv urls;           /* url = ...; several for failover; empty = embedded demo */
+	struct dir_strv urls;           /* url = ...; several for failover; empty = unconfigured (serves nobody); "demo:" = the embedded demo */
 	char *token_file;               /* token_file = /etc/prov/token */
 	unsigned refresh_interval_s;    /* refresh_interval = 300 (s, or 5m, 1h, 1d) */
 	unsigned offline_grace_s;       /* offline_grace = 7d */

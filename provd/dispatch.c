@@ -11,6 +11,7 @@
 #include "log.h"
 #include "login_handlers.h"
 #include "removed.h"
+#include "source.h"
 #include "sudogroup.h"
 #include "sync.h"
 
@@ -325,7 +326,11 @@ static void status_source(struct pairs *p, const struct prov_state *st)
 	size_t i, len = 0;
 
 	if (c->urls.n == 0) {
-		pair(p, "source", "embedded demo");
+		pair(p, "source", "none (set [directory] url)");
+		return;
+	}
+	if (source_is_demo(c)) {
+		pair(p, "source", "embedded demo (url = demo:)");
 		return;
 	}
 	for (i = 0; i < c->urls.n && len < sizeof(buf) - 1; i++) {
@@ -372,7 +377,9 @@ static void status_sync(struct pairs *p, const struct prov_state *st, int64_t no
 	if (st->dir && st->last_ok > 0)
 		pair(p, "last_ok_age", "%llds", (long long)(now - st->last_ok));
 	if (!h->enabled) {
-		pair(p, "sync", "%s", "off (no directory URL: the embedded demo is served)");
+		pair(p, "sync", "%s",
+		     source_is_demo(&st->cfg) ? "off (url = demo: the embedded demo is served)"
+					      : "off (no directory source configured)");
 		return;
 	}
 	fmt_time(h->failing_since, t, sizeof(t));
@@ -408,7 +415,7 @@ static int h_status(struct dispatch_ctx *ctx, struct prov_reader *req, struct pr
 	prov_put_u32(reply, 0);
 	pair(&p, "version", "%s", PROV_VERSION);
 	pair(&p, "host", "%s", st->cfg.host_name);
-	pair(&p, "state", "%s", d ? "serving" : "unavailable");
+	pair(&p, "state", "%s", d ? "serving" : source_is_configured(&st->cfg) ? "unavailable" : "unconfigured");
 	status_source(&p, st);
 	pair(&p, "origin", "%s", d ? st->origin : "-");
 	pair(&p, "serial", "%llu", d ? (unsigned long long)d->serial : 0ull);

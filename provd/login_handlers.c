@@ -11,6 +11,7 @@
 #include "log.h"
 #include "names.h"
 #include "removed.h"
+#include "source.h"
 
 /* The four strings of ACCESS_CHECK, SESSION_OPEN and SESSION_CLOSE. */
 struct login_req {
@@ -47,6 +48,14 @@ static int get_login_req(struct prov_reader *req, struct login_req *ret)
  * cache whose header says saved at 0) fails closed: confirmed at the
  * epoch, so stale, rather than "not tracked", which is never stale.
  */
+/* No snapshot served. Without a configured source, directory users are
+ * unknown (PAM: user_unknown, so the stack goes on as for any non-prov
+ * user); with one not loaded yet, provd cannot say (fail closed). */
+static int no_directory(const struct dispatch_ctx *ctx)
+{
+	return source_is_configured(&ctx->state->cfg) ? PROV_ST_UNAVAILABLE : PROV_ST_NOT_FOUND;
+}
+
 void login_freshness(const struct prov_state *st, struct decision_freshness *ret)
 {
 	if (st->cfg.urls.n == 0)
@@ -160,7 +169,7 @@ static int h_access_check(struct dispatch_ctx *ctx, struct prov_reader *req, str
 	if (get_login_req(req, &r) < 0)
 		return PROV_ST_BAD_REQUEST;
 	if (!ctx->state->dir)
-		return PROV_ST_UNAVAILABLE;
+		return no_directory(ctx);
 	if (!may_ask_about(ctx, r.user)) {
 		audit_refused_peer(ctx, "ACCESS_CHECK", r.user);
 		return PROV_ST_DENIED;
@@ -218,7 +227,7 @@ static int h_session_open(struct dispatch_ctx *ctx, struct prov_reader *req, str
 	if (get_login_req(req, &r) < 0)
 		return PROV_ST_BAD_REQUEST;
 	if (!ctx->state->dir)
-		return PROV_ST_UNAVAILABLE;
+		return no_directory(ctx);
 	login_decide(ctx, r.user, r.service, r.rhost, r.tty, &d);
 	audit_decision(ctx, "session_open", &r, &d);
 	/* A home is made only for a session that may start; a failure to
@@ -239,7 +248,7 @@ static int h_session_close(struct dispatch_ctx *ctx, struct prov_reader *req, st
 	if (get_login_req(req, &r) < 0)
 		return PROV_ST_BAD_REQUEST;
 	if (!ctx->state->dir)
-		return PROV_ST_UNAVAILABLE;
+		return no_directory(ctx);
 	if (!directory_user_by_name(ctx->state->dir, r.user))
 		return PROV_ST_NOT_FOUND;
 	snprintf(peer, sizeof(peer), "%u", (unsigned)ctx->peer->uid);
@@ -349,7 +358,7 @@ static int h_ssh_keys(struct dispatch_ctx *ctx, struct prov_reader *req, struct 
 	if (dispatch_get_name(req, r.user) < 0)
 		return PROV_ST_BAD_REQUEST;
 	if (!ctx->state->dir)
-		return PROV_ST_UNAVAILABLE;
+		return no_directory(ctx);
 	u = directory_user_by_name(ctx->state->dir, r.user);
 	if (!may_read_keys(ctx, u)) {
 		audit_refused_peer(ctx, "SSH_KEYS", r.user);

@@ -38,7 +38,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: provd [options]\n"
 		"  -c, --config PATH    config file (default " PROV_DEFAULT_CONFIG ")\n"
-		"      --check-config   validate the config and a file:// or embedded directory, print \"ok\" or the error\n"
+		"      --check-config   validate the config and a file:// (or demo:) directory, print \"ok\" or the error\n"
 		"      --verify-cache   check the on-disk cache as provd would load it (provd need not run)\n"
 		"      --foreground     run in the foreground (the default; provd never daemonizes itself)\n"
 		"  -d, --debug          log debug messages too\n"
@@ -131,7 +131,11 @@ static int check_config(const struct options *o)
 	}
 	if (r == 1)
 		fprintf(stderr, "note: %s\n", err);
-	if (!state_source_is_local(&cfg)) {
+	if (!source_is_configured(&cfg)) {
+		fprintf(stderr, "note: no directory source configured ([directory] url): provd will serve nobody\n");
+		goto ok;
+	}
+	if (!source_is_file(&cfg) && !source_is_demo(&cfg)) {
 		r = sync_check_token(&cfg, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "%s\n", err);

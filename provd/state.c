@@ -272,6 +272,14 @@ static int64_t cache_confirmed_at(const struct prov_state *st, const struct cach
 	return t;
 }
 
+static bool is_demo_document(const char *doc, size_t len)
+{
+	size_t dlen;
+	const char *demo = demo_document(&dlen);
+
+	return len == dlen && memcmp(doc, demo, len) == 0;
+}
+
 static void load_cache(struct prov_state *st)
 {
 	char err[ERR_MAX], berr[ERR_MAX], when[32];
@@ -294,6 +302,16 @@ static void load_cache(struct prov_state *st)
 		log_event(LOG_ERR, "cache_refused", LOG_FIELDS({ "PROV_REASON", err }), "cache %s/%s refused: %s",
 			  st->cfg.state_dir, CACHE_FILE_NAME, err);
 		state_set_error(st, r, "cache refused: %s", err);
+		return;
+	}
+	if (is_demo_document(doc, len)) {
+		/* Written by a provd that served the demo when no url was
+		 * set: it must neither be served nor be a serial floor. */
+		free(doc);
+		snprintf(st->cache_state, sizeof(st->cache_state), "ignored: it holds the embedded demo directory");
+		log_event(LOG_WARNING, "cache_refused", LOG_FIELDS({ "PROV_REASON", "holds the embedded demo" }),
+			  "cache %s/%s holds the embedded demo directory (an older provd wrote it): ignored",
+			  st->cfg.state_dir, CACHE_FILE_NAME);
 		return;
 	}
 	/* Its age is known before it is served: the on_change hook judges
@@ -321,14 +339,10 @@ static void load_cache(struct prov_state *st)
 
 bool state_source_is_local(const struct prov_config *cfg)
 {
-	size_t i;
-
-	if (cfg->source_type != SOURCE_DOCUMENT)
-		return false;
-	for (i = 0; i < cfg->urls.n; i++)
-		if (strncmp(cfg->urls.v[i], "file://", 7) != 0)
-			return false;
-	return true;
+	/* Only the embedded demo: file:// documents are pulled by the sync
+	 * worker like any other source, so they get every guard (serial
+	 * reuse, mass deprovisioning; issue 9 section 7). */
+	return source_is_demo(cfg);
 }
 
 int state_load_source(struct prov_state *st, unsigned flags)
@@ -338,8 +352,13 @@ int state_load_source(struct prov_state *st, unsigned flags)
 	size_t len = 0;
 	int r;
 
+	if (!source_is_configured(&st->cfg))
+		return STATE_SOURCE_NONE;
 	if (!state_source_is_local(&st->cfg))
 		return STATE_SOURCE_ASYNC;
+	/* The demo is served, never cached: it must not become a floor
+	 * (serial) a real directory is compared with. */
+	flags |= APPLY_NO_CACHE;
 
 	r = source_fetch(&st->cfg, &doc, &len, origin, sizeof(origin), err, sizeof(err));
 	if (r < 0) {
@@ -360,8 +379,9 @@ int state_load_source(struct prov_state *st, unsigned flags)
 	}
 	if (r == 1)
 		log_msg(LOG_INFO, "directory from %s unchanged", origin);
-	/* Confirmed current just now; the demo has no source to confirm it. */
-	st->last_ok = st->cfg.urls.n ? (int64_t)time(NULL) : 0;
+	/* Confirmed current just now (the demo is, by definition). */
+	st->last_ok = (int64_t)time(NULL);
+	snprintf(st->cache_state, sizeof(st->cache_state), "not used (embedded demo)");
 	/* A good load clears an earlier error: status shows the present. */
 	st->last_error[0] = '\0';
 	st->last_error_at = 0;
@@ -370,7 +390,18 @@ int state_load_source(struct prov_state *st, unsigned flags)
 
 void state_load_initial(struct prov_state *st)
 {
-	load_cache(st);
+	if (!source_is_configured(&st->cfg)) {
+		/* Nothing is served and no cache trusted: a cache is only as
+		 * good as the source it came from, and none is named. */
+		snprintf(st->cache_state, sizeof(st->cache_state), "not used (no source configured)");
+		log_event(LOG_WARNING, "unconfigured", NULL,
+			  "no directory source configured: serving no prov users; set [directory] url in %s "
+			  "(url = demo: serves the embedded demo)",
+			  st->config_path);
+		return;
+	}
+	if (!state_source_is_local(&st->cfg))
+		load_cache(st);
 	if (state_load_source(st, 0) == STATE_SOURCE_ASYNC && !st->dir)
 		log_msg(LOG_NOTICE, "no cache yet: prov users resolve once the first pull from %s succeeds",
 			st->cfg.urls.v[0]);
@@ -413,6 +444,16 @@ int state_reload(struct prov_state *st)
 	/* The new config may admit differently (min_id, home_base, the local
 	 * files...), so the directory is always rebuilt with it. */
 	r = state_load_source(st, APPLY_REBUILD);
+	if (r == STATE_SOURCE_NONE && st->dir) {
+		/* Serves nobody now; running sessions are left alone (a
+		 * config slip must not end everyone's work). */
+		log_event(LOG_WARNING, "unconfigured", NULL,
+			  "reload: no directory source configured any more: prov users no longer resolve");
+		release_served(st);
+		snprintf(st->origin, sizeof(st->origin), "-");
+		snprintf(st->cache_state, sizeof(st->cache_state), "not used (no source configured)");
+		st->last_ok = 0;
+	}
 	if ((r < 0 || r == STATE_SOURCE_ASYNC) && st->doc) {
 		/* The source failed, or the sync pulls it later (the reload
 		 * hook starts it): re-admit what we serve under the new rules. */

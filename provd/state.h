@@ -125,9 +125,12 @@ void state_load_initial(struct prov_state *st);
  * embedded demo. Network sources (http(s)://, scim) are pulled by the sync
  * worker (sync.h): for them it does nothing and returns STATE_SOURCE_ASYNC. */
 #define STATE_SOURCE_ASYNC 2
+/* ... and STATE_SOURCE_NONE when the config names no source at all. */
+#define STATE_SOURCE_NONE 3
 int state_load_source(struct prov_state *st, unsigned flags);
 
-/* true when the configured source is read in the loop (file://, demo). */
+/* true when the configured source is read in the loop: only the embedded
+ * demo (url = demo:); file:// is pulled by the sync worker. */
 bool state_source_is_local(const struct prov_config *cfg);
 
 /*

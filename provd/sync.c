@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "backoff.h"
 #include "log.h"
+#include "source.h"
 #include "syncjob.h"
 #include "synclog.h"
 #include "syncstate.h"
@@ -23,6 +25,9 @@
 
 /* How long provd's stop waits for a pull in progress before leaving it. */
 #define SYNC_STOP_WAIT_S 3
+/* How long start-up and a reload wait for a file:// pull to end before
+ * leaving it to the loop (a file on a hung network mount). */
+#define SYNC_INLINE_WAIT_MS 10000
 
 struct job {
 	struct syncjob_in in;
@@ -64,6 +69,8 @@ struct sync {
 	size_t n_marks;
 	bool stale_alerted;
 	bool abandoned;
+	char source_id[SOURCE_IDENTITY_MAX]; /* source_identity() of the running config */
+	bool source_change_logged;           /* for source_id vs saved.source */
 	struct report rep;
 };
 
@@ -242,6 +249,30 @@ static void job_free(struct job *job)
 static void record_failure(struct sync *sy, const struct syncjob_out *out);
 static void report_of(struct sync *sy, const struct syncjob_out *out, bool forced);
 
+/*
+ * Is the served directory another source's? Then its serial says nothing
+ * about the new source's (a new directory may well start at 1): the first
+ * pull from the new source is not compared with it; the deprovisioning
+ * guard still compares the users. Unknown (a sync.state from an older
+ * provd, or none) counts as the same source: the careful side.
+ */
+static bool source_changed(struct sync *sy)
+{
+	const char *old = sy->saved.source;
+
+	if (!sy->st->dir || !old[0] || strcmp(old, sy->source_id) == 0)
+		return false;
+	if (!sy->source_change_logged) {
+		sy->source_change_logged = true;
+		log_event(LOG_NOTICE, "source_changed",
+			  LOG_FIELDS({ "PROV_SOURCE_ID", sy->source_id }, { "PROV_OLD_SOURCE_ID", old }),
+			  "directory source changed (%s, was %s): the next pull is not compared with the served "
+			  "serial %llu; the deprovisioning guard still applies (provctl refresh --force accepts)",
+			  sy->source_id, old, (unsigned long long)sy->st->dir->serial);
+	}
+	return true;
+}
+
 static void start_job(struct sync *sy, bool force)
 {
 	struct prov_state *st = sy->st;
@@ -266,6 +297,7 @@ static void start_job(struct sync *sy, bool force)
 		job->in.old_len = st->doc_len;
 		job->in.verify_val = st->doc != sy->val_doc;
 		job->in.force = force;
+		job->in.new_source = source_changed(sy);
 		job->in.now = (int64_t)time(NULL);
 		job->event_fd = sy->event_fd;
 		r = -pthread_create(&job->thread, NULL, worker_main, job);
@@ -358,6 +390,9 @@ static void record_success(struct sync *sy, const struct syncjob_out *out)
 		st->last_error_at = 0;
 	}
 	sy->saved.last_ok = now;
+	/* The served directory is now this source's. */
+	memcpy(sy->saved.source, sy->source_id, sizeof(sy->saved.source));
+	sy->source_change_logged = false;
 	arm(sy, next_delay(sy, out, true));
 }
 
@@ -555,26 +590,53 @@ void sync_kick(struct sync *sy, bool force)
 	start_job(sy, force);
 }
 
+/*
+ * A file:// source at start-up and after a reload: pulled by the worker
+ * like any source (every guard applies), but waited for here, so provd
+ * answers with the file's directory from its first request on, as it did
+ * when files were read in the loop. A pull that takes longer is left to
+ * the loop (its eventfd).
+ */
+static void pull_inline(struct sync *sy)
+{
+	struct pollfd pfd = { .fd = sy->event_fd, .events = POLLIN };
+	uint64_t n;
+
+	if (!sy->job)
+		start_job(sy, false);
+	if (!sy->job)
+		return;
+	if (poll(&pfd, 1, SYNC_INLINE_WAIT_MS) == 1 && read(sy->event_fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
+		job_done(sy);
+}
+
+/* The running config's source: what to pull, and whether it is another
+ * directory than the one served (source_changed()). */
+static void take_source(struct sync *sy)
+{
+	struct prov_state *st = sy->st;
+
+	source_identity(&st->cfg, sy->source_id, sizeof(sy->source_id));
+	sy->source_change_logged = false;
+	st->health.enabled = source_is_configured(&st->cfg) && !source_is_demo(&st->cfg);
+}
+
 void sync_reload(struct server *srv, void *userdata)
 {
 	struct sync *sy = userdata;
 	struct prov_state *st = sy->st;
-	struct backoff_policy p;
 
 	(void)srv;
-	st->health.enabled = st->cfg.urls.n > 0;
+	take_source(sy);
 	if (!st->health.enabled) {
 		disarm(sy);
 		return;
 	}
-	if (!state_source_is_local(&st->cfg)) {
-		sync_kick(sy, false); /* with the new config, now */
+	if (source_is_file(&st->cfg) && !sy->job) {
+		pull_inline(sy); /* with the new config, now */
 		return;
 	}
-	/* A local file was just read again by the reload itself. */
-	policy_of(&st->cfg, &p);
-	if (!sy->job)
-		arm(sy, backoff_poll_ms(&p, &rand_source_system));
+	sync_kick(sy, false); /* with the new config, now */
 }
 
 /* ---- REFRESH ---- */
@@ -596,9 +658,12 @@ static int h_refresh(struct dispatch_ctx *ctx, struct prov_reader *req, struct p
 		  LOG_FIELDS({ "PROV_PEER_UID", uid }, { "PROV_PEER_PID", pid }, { "PROV_FORCE", force ? "yes" : "no" }),
 		  "refresh%s requested by uid %s pid %s", force ? " --force" : "", uid, pid);
 	if (!sy || !st->health.enabled) {
-		struct report r = { .result = "unchanged" };
+		bool demo = source_is_demo(&st->cfg);
+		struct report r = { .result = demo ? "unchanged" : "unconfigured" };
 
-		snprintf(r.reason, sizeof(r.reason), "no directory source configured: the embedded demo is served");
+		snprintf(r.reason, sizeof(r.reason), "%s",
+			 demo ? "url = demo: the embedded demo is served, there is nothing to pull"
+			      : "no directory source configured: set [directory] url in provd.conf");
 		r.serial = st->dir ? st->dir->serial : 0;
 		r.users = st->dir ? st->dir->n_users : 0;
 		r.groups = st->dir ? st->dir->n_groups : 0;
@@ -626,7 +691,7 @@ int sync_check_token(const struct prov_config *cfg, char *err, size_t errsz)
 	char *token = NULL;
 	int r;
 
-	if (state_source_is_local(cfg))
+	if (!source_is_configured(cfg) || source_is_demo(cfg) || source_is_file(cfg))
 		return 0;
 	if (!cfg->token_file) {
 		if (cfg->source_type != SOURCE_SCIM)
@@ -660,7 +725,6 @@ static void load_saved(struct sync *sy)
 int sync_new(struct server *srv, struct prov_state *st, struct sync **ret)
 {
 	struct sync *sy = calloc(1, sizeof(*sy));
-	struct backoff_policy p;
 	int r;
 
 	if (!sy)
@@ -680,13 +744,13 @@ int sync_new(struct server *srv, struct prov_state *st, struct sync **ret)
 		goto fail;
 	load_saved(sy);
 	st->sync = sy;
-	st->health.enabled = st->cfg.urls.n > 0;
+	take_source(sy);
 	server_set_reload_hook(srv, sync_reload, sy);
-	if (st->health.enabled) {
-		policy_of(&st->cfg, &p);
-		/* A file was read at start-up; the network is pulled now. */
-		arm(sy, state_source_is_local(&st->cfg) ? backoff_poll_ms(&p, &rand_source_system) : 0);
-	}
+	/* A file is pulled before the first request, the network now. */
+	if (st->health.enabled && source_is_file(&st->cfg))
+		pull_inline(sy);
+	else if (st->health.enabled)
+		arm(sy, 0);
 	check_stale(sy);
 	*ret = sy;
 	return 0;

@@ -114,7 +114,7 @@ static void syncplan_policy_of(const struct syncjob_in *in, bool check_serial, s
 		.max_deprovision_share = in->cfg.max_deprovision_pct / 100.0,
 		.deprovision_floor = in->cfg.deprovision_floor,
 		.force = in->force,
-		.check_serial = check_serial,
+		.check_serial = check_serial && !in->new_source,
 		.now = in->now,
 	};
 }

@@ -51,6 +51,7 @@ struct syncjob_in {
 	struct syncstate val;           /* owned: validators of old_doc, if any */
 	bool verify_val;                /* check val's length and CRC against old_doc first */
 	bool force;                     /* provctl refresh --force */
+	bool new_source;                /* old came from another source: its serial is not compared */
 	int64_t now;
 	struct scim_page_mark *marks;   /* owned: the SCIM pages old came from (scimpull.h) */
 	size_t n_marks;

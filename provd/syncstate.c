@@ -65,6 +65,8 @@ int syncstate_copy(const struct syncstate *src, struct syncstate *ret)
 	struct syncstate c = { .last_ok = src->last_ok };
 	int r;
 
+	memcpy(c.source, src->source, sizeof(c.source));
+
 	r = syncstate_set_validators(&c, src->url, src->etag, src->last_modified, src->doc_len, src->doc_crc);
 	if (r < 0)
 		return r;
@@ -121,6 +123,12 @@ static int parse_line(struct syncstate *s, char *line)
 		if (parse_u64(v, UINT32_MAX, &x) < 0)
 			return -EINVAL;
 		s->doc_crc = (uint32_t)x;
+		return 0;
+	}
+	if (strcmp(key, "source") == 0) {
+		if (!value_ok(v) || strlen(v) >= sizeof(s->source) || strchr(v, ' '))
+			return -EINVAL;
+		memcpy(s->source, v, strlen(v) + 1);
 		return 0;
 	}
 	if (strcmp(key, "url") == 0)
@@ -221,6 +229,12 @@ static int format(const struct syncstate *s, char *buf, size_t bufsz)
 	if (n < 0 || (size_t)n >= bufsz)
 		return -E2BIG;
 	len = (size_t)n;
+	if (s->source[0] && value_ok(s->source)) {
+		n = snprintf(buf + len, bufsz - len, "source %s\n", s->source);
+		if (n < 0 || (size_t)n >= bufsz - len)
+			return -E2BIG;
+		len += (size_t)n;
+	}
 	if (s->url && value_ok(s->url) && (!s->etag || value_ok(s->etag)) &&
 	    (!s->last_modified || value_ok(s->last_modified))) {
 		n = snprintf(buf + len, bufsz - len, "url %s\n%s%s%s%s%s%sdoc_len %llu\ndoc_crc %u\n", s->url,

@@ -11,7 +11,11 @@
  *  - the validators of the document the cache holds (URL, ETag,
  *    Last-Modified), bound to that document by its length and CRC-32, so a
  *    restart still asks "If-None-Match" and an unchanged directory still
- *    costs one 304 - and validators never vouch for other bytes.
+ *    costs one 304 - and validators never vouch for other bytes;
+ *  - the identity of the source the cache came from (source.h
+ *    source_identity(): a hash of the type and URLs, secrets left out), so
+ *    a host pointed at another directory knows that the cached serial is
+ *    another source's and must not be compared with the new one's.
  *
  * A small text file, one "key value" per line, written atomically (temp,
  * rename). Losing it is harmless: last_ok falls back to the cache's
@@ -26,6 +30,7 @@
 
 #define SYNCSTATE_FILE_NAME "sync.state"
 #define SYNCSTATE_VALUE_MAX 1024
+#define SYNCSTATE_SOURCE_MAX 40
 
 struct syncstate {
 	int64_t last_ok;   /* unix seconds; 0 = unknown */
@@ -34,6 +39,7 @@ struct syncstate {
 	char *last_modified;
 	uint64_t doc_len;  /* the document they describe */
 	uint32_t doc_crc;
+	char source[SYNCSTATE_SOURCE_MAX]; /* source_identity() of the cache's source; "" = unknown (older provd) */
 };
 
 /* 0 and *ret filled (all NULL/0 when there is no file: -ENOENT is not

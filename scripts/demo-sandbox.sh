@@ -9,8 +9,8 @@ show() {
 	"$@" || echo "(exit $?)"
 }
 
-write_config "$T/provd.conf" "" "[host]" "name = demo-host"
-echo "== provd on the embedded demo directory (no url configured) =="
+write_config "$T/provd.conf" "demo:" "[host]" "name = demo-host"
+echo "== provd on the embedded demo directory (url = demo:, never cached) =="
 start_provd "$T/provd.conf"
 show "$PROV_BUILD/provctl/provctl" status
 show getent passwd alice bob carol dave erin

@@ -19,6 +19,7 @@
 
 #include "runtime_fixture.h"
 #include "server.h"
+#include "sync.h"
 
 #define TIMEOUT_MS 1000 /* client_timeout of the server under test */
 
@@ -100,6 +101,7 @@ static inline void run_server(int ready_fd)
 	struct prov_config c;
 	struct prov_state st;
 	struct server *s;
+	struct sync *sy = NULL;
 	char err[512];
 	int r;
 
@@ -121,6 +123,10 @@ static inline void run_server(int ready_fd)
 		_exit(11);
 	}
 	state_load_initial(&st);
+	/* file:// is pulled by the sync (every guard applies), before the
+	 * first request as in provd. */
+	if (sync_new(s, &st, &sy) < 0)
+		_exit(16);
 	if (child_nofile) {
 		/* room for child_nofile more descriptors than are open now */
 		int probe = dup(0);
@@ -135,6 +141,7 @@ static inline void run_server(int ready_fd)
 		_exit(12);
 	close(ready_fd);
 	r = server_run(s);
+	sync_free(sy);
 	server_free(s);
 	state_free(&st);
 	_exit(r == 0 ? 0 : 13);

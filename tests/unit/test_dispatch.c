@@ -522,5 +522,10 @@ Test(dispatch_empty, unavailable_without_directory)
 	cr_assert_eq(ask_u32(&anyone, PROV_OP_GR_ENUM, 0), PROV_ST_UNAVAILABLE);
 	cr_assert_eq(ask(&anyone, PROV_OP_PW_BY_NAME, NULL, 0), PROV_ST_BAD_REQUEST);
 	cr_assert_eq(ask(&anyone, PROV_OP_STATUS, NULL, 0), PROV_ST_OK);
-	cr_assert(status_has("state", "unavailable"));
+	cr_assert(status_has("state", "unconfigured"), "no url: unconfigured (issue 10)");
+	cr_assert_eq(ask(&anyone, PROV_OP_STATUS, NULL, 0), PROV_ST_OK);
+	cr_assert(status_has("source", "none (set [directory] url)"));
+	cr_assert_eq(dir_strv_push(&st.cfg.urls, "https://dir.example.com/d.json"), 0);
+	cr_assert_eq(ask(&anyone, PROV_OP_STATUS, NULL, 0), PROV_ST_OK);
+	cr_assert(status_has("state", "unavailable"), "a source, nothing loaded yet");
 }

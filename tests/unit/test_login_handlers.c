@@ -281,9 +281,21 @@ Test(login, invariant7_unprivileged_peer_only_about_itself)
 	assert_decision(&r, PROV_DECIDE_NO_GRANT, NULL);
 }
 
+/* Issue 10: no source configured, so nobody is a prov user: PAM's
+ * user_unknown, and the stack goes on as for any other user. */
+Test(login, unconfigured_users_are_unknown)
+{
+	ST.dir = NULL;
+	cr_assert_eq(ST.cfg.urls.n, 0);
+	cr_assert_eq(call4(PROV_OP_ACCESS_CHECK, 0, "alice").status, PROV_ST_NOT_FOUND);
+	cr_assert_eq(call4(PROV_OP_SESSION_OPEN, 0, "alice").status, PROV_ST_NOT_FOUND);
+	cr_assert_eq(call_name(PROV_OP_SSH_KEYS, 0, "alice").status, PROV_ST_NOT_FOUND);
+}
+
 Test(login, no_directory_is_unavailable)
 {
 	ST.dir = NULL;
+	cr_assert_eq(dir_strv_push(&ST.cfg.urls, "https://dir.example.com/d.json"), 0);
 	cr_assert_eq(call4(PROV_OP_ACCESS_CHECK, 0, "alice").status, PROV_ST_UNAVAILABLE);
 	cr_assert_eq(call4(PROV_OP_SESSION_OPEN, 0, "alice").status, PROV_ST_UNAVAILABLE);
 	cr_assert_eq(call4(PROV_OP_SESSION_CLOSE, 0, "alice").status, PROV_ST_UNAVAILABLE);

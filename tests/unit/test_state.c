@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "snapshot.h"
 #include "runtime_fixture.h"
 
 static char dir[64], statedir[128], conf[128], docpath[128];
@@ -85,6 +86,17 @@ static void init_state(void)
 static char *read_fixture(const char *name, size_t *len)
 {
 	return fixture_read(name, len);
+}
+
+/* Serves the fixture as the sync would have pulled it from docpath. */
+static void serve_fixture(void)
+{
+	size_t len;
+	char *doc = read_fixture(RT_FIX "/directory.json", &len), origin[200];
+
+	snprintf(origin, sizeof(origin), "file://%s", docpath);
+	cr_assert_eq(state_apply_document(&st, doc, len, origin, 0, err, sizeof(err)), 0, "%s", err);
+	free(doc);
 }
 
 static uint64_t cached_serial(void)
@@ -170,9 +182,10 @@ Test(state, no_cache_write_when_asked)
 	free(doc);
 }
 
-/* Start-up: the cache (serial 9) is the floor; the source file has been
- * rolled back to serial 3 and is refused, the cache is served. */
-Test(state, initial_load_cache_beats_replayed_source)
+/* Start-up: the cache is served at once; a file:// source is not read
+ * here but pulled by the sync worker (sync.c), which applies every guard
+ * to it (serial, reuse, mass deprovisioning: issue 9 section 7). */
+Test(state, initial_load_serves_cache_file_left_to_sync)
 {
 	size_t l9;
 	char *d9 = read_fixture(RT_FIX "/directory-serial9.json", &l9);
@@ -181,37 +194,20 @@ Test(state, initial_load_cache_beats_replayed_source)
 	copy_fixture(RT_FIX "/directory-serial3.json");
 	write_conf(NULL);
 	init_state();
+	cr_assert_eq(state_load_source(&st, 0), STATE_SOURCE_ASYNC, "file:// goes through the sync");
 	state_load_initial(&st);
 	cr_assert_not_null(st.dir);
 	cr_assert_eq(st.dir->serial, 9);
 	cr_assert_str_eq(st.origin, "cache");
-	cr_assert_not_null(strstr(st.last_error, "older"), "%s", st.last_error);
+	cr_assert_str_eq(st.last_error, "");
 	cr_assert_not_null(strstr(st.cache_state, "loaded (serial 9"), "%s", st.cache_state);
 	cr_assert_eq(cached_serial(), 9);
 	cr_assert_gt(st.last_ok, 0, "from the cache's saved_at");
 	free(d9);
 }
 
-/* Start-up with a newer source: it wins and replaces the cache. */
-Test(state, initial_load_newer_source_replaces_cache)
-{
-	size_t l;
-	char *d = read_fixture(RT_FIX "/directory.json", &l);
-
-	cr_assert_eq(cache_write(statedir, d, l, 7, err, sizeof(err)), 0, "%s", err);
-	copy_fixture(RT_FIX "/directory-serial9.json");
-	write_conf(NULL);
-	init_state();
-	state_load_initial(&st);
-	cr_assert_eq(st.dir->serial, 9);
-	cr_assert_eq(cached_serial(), 9);
-	cr_assert_str_eq(st.last_error, "");
-	cr_assert_geq(st.last_ok, (int64_t)time(NULL) - 5, "confirmed current by the source just now");
-	free(d);
-}
-
-/* A corrupt cache is refused with a reason, the source is served and a
- * good cache written over it. */
+/* A corrupt cache is refused with a reason; nothing is served until the
+ * sync's first pull. */
 Test(state, initial_load_corrupt_cache)
 {
 	int fd;
@@ -226,58 +222,110 @@ Test(state, initial_load_corrupt_cache)
 	write_conf(NULL);
 	init_state();
 	state_load_initial(&st);
-	cr_assert_not_null(st.dir);
-	cr_assert_eq(st.dir->serial, 7);
-	cr_assert_not_null(strstr(st.cache_state, "written"), "%s", st.cache_state);
-	cr_assert_eq(cached_serial(), 7);
+	cr_assert_null(st.dir);
+	cr_assert_not_null(strstr(st.cache_state, "refused"), "%s", st.cache_state);
+	cr_assert_not_null(strstr(st.last_error, "cache refused"), "%s", st.last_error);
 }
 
-/* Nothing loadable: still runs, serves nothing, says why. */
+/* Nothing cached: still runs, serves nothing. */
 Test(state, initial_load_nothing)
 {
 	write_conf(NULL);
 	init_state();
 	state_load_initial(&st);
 	cr_assert_null(st.dir);
-	cr_assert_not_null(strstr(st.last_error, docpath), "%s", st.last_error);
+	cr_assert_str_eq(st.cache_state, "none");
 }
 
-/* A document anyone can write decides nothing. */
-Test(state, writable_source_refused)
-{
-	copy_fixture(RT_FIX "/directory.json");
-	cr_assert_eq(chmod(docpath, 0666), 0);
-	write_conf(NULL);
-	init_state();
-	state_load_initial(&st);
-	cr_assert_null(st.dir);
-	cr_assert_not_null(strstr(st.last_error, "writable by group or others"), "%s", st.last_error);
-}
-
-Test(state, embedded_demo_when_no_url)
+static void write_conf_urls(const char *url_line)
 {
 	char text[1024];
 
 	snprintf(text, sizeof(text),
-		 "[accounts]\npasswd_file = " RT_FIX "/passwd\ngroup_file = " RT_FIX "/group\n"
-		 "[paths]\nstate_dir = %s\n",
-		 statedir);
+		 "[directory]\n%s\n[accounts]\npasswd_file = " RT_FIX "/passwd\ngroup_file = " RT_FIX "/group\n"
+		 "shells_file = " RT_FIX "/shells\n[paths]\nstate_dir = %s\n",
+		 url_line, statedir);
 	write_file(conf, text, 0644);
+}
+
+/* Issue 10: no url, no directory. Not the demo, not even a cache left by
+ * a source configured before: provd serves nobody and writes nothing. */
+Test(state, unconfigured_serves_nobody_and_caches_nothing)
+{
+	size_t l9;
+	char *d9 = read_fixture(RT_FIX "/directory-serial9.json", &l9);
+	struct stat sb;
+	char path[200];
+
+	cr_assert_eq(cache_write(statedir, d9, l9, 9, err, sizeof(err)), 0, "%s", err);
+	write_conf_urls("");
+	init_state();
+	cr_assert_eq(state_load_source(&st, 0), STATE_SOURCE_NONE);
+	state_load_initial(&st);
+	cr_assert_null(st.dir, "the old cache is not served without a source");
+	cr_assert_not_null(strstr(st.cache_state, "no source configured"), "%s", st.cache_state);
+	cr_assert_eq(cached_serial(), 9, "and it is left as it was");
+	snprintf(path, sizeof(path), "%s/sync.state", statedir);
+	cr_assert_neq(stat(path, &sb), 0);
+	free(d9);
+}
+
+/* url = demo: asks for the embedded demo: served, never cached. */
+Test(state, demo_url_serves_demo_never_cached)
+{
+	char *c = NULL;
+	size_t clen;
+
+	write_conf_urls("url = demo:");
 	init_state();
 	state_load_initial(&st);
 	cr_assert_not_null(st.dir);
 	cr_assert_str_eq(st.origin, "embedded demo");
-	cr_assert_eq(st.last_ok, 0, "the demo is never stale by age");
 	cr_assert_not_null(directory_user_by_name(st.dir, "alice"));
+	cr_assert_not(state_is_stale(&st, (int64_t)time(NULL)));
+	cr_assert_eq(cache_read(statedir, &c, &clen, NULL, err, sizeof(err)), -ENOENT, "the demo is never cached");
+	cr_assert_eq(state_reload(&st), 0);
+	cr_assert_not_null(st.dir);
+	cr_assert_eq(cache_read(statedir, &c, &clen, NULL, err, sizeof(err)), -ENOENT, "not by a reload either");
+}
+
+/* A cache an older provd wrote from the embedded demo (no url) is neither
+ * served nor a serial floor for the real directory configured now. */
+Test(state, cache_holding_the_demo_is_ignored)
+{
+	size_t len;
+	const char *demo = demo_document(&len);
+
+	cr_assert_eq(cache_write(statedir, demo, len, 1, err, sizeof(err)), 0, "%s", err);
+	copy_fixture(RT_FIX "/directory.json");
+	write_conf(NULL);
+	init_state();
+	state_load_initial(&st);
+	cr_assert_null(st.dir);
+	cr_assert_not_null(strstr(st.cache_state, "embedded demo"), "%s", st.cache_state);
+}
+
+/* A reload that removes the url stops serving (issue 10). */
+Test(state, reload_to_unconfigured_serves_nobody)
+{
+	size_t len;
+	char *doc = read_fixture(RT_FIX "/directory.json", &len);
+
+	write_conf(NULL);
+	init_state();
+	cr_assert_eq(state_apply_document(&st, doc, len, "t", 0, err, sizeof(err)), 0, "%s", err);
+	write_conf_urls("");
+	cr_assert_eq(state_reload(&st), 0);
+	cr_assert_null(st.dir);
+	free(doc);
 }
 
 /* SIGHUP with a broken config: the running one stays, and says why. */
 Test(state, reload_invalid_config_kept)
 {
-	copy_fixture(RT_FIX "/directory.json");
 	write_conf(NULL);
 	init_state();
-	state_load_initial(&st);
+	serve_fixture();
 	write_file(conf, "[server]\nmax_clients = lots\n", 0644);
 	cr_assert_lt(state_reload(&st), 0);
 	cr_assert_eq(st.cfg.max_clients, 1024);
@@ -293,7 +341,7 @@ Test(state, reload_applies_new_rules)
 	copy_fixture(RT_FIX "/directory.json");
 	write_conf(NULL);
 	init_state();
-	state_load_initial(&st);
+	serve_fixture();
 	cr_assert_not_null(directory_user_by_name(st.dir, "alice"));
 	write_conf("min_id = 20002\n");
 	cr_assert_eq(state_reload(&st), 0, "%s", st.last_error);
@@ -308,10 +356,10 @@ Test(state, reload_readmits_when_source_gone)
 	copy_fixture(RT_FIX "/directory.json");
 	write_conf(NULL);
 	init_state();
-	state_load_initial(&st);
+	serve_fixture();
 	unlink(docpath);
 	write_conf("min_id = 20002\n");
-	cr_assert_lt(state_reload(&st), 0);
+	cr_assert_eq(state_reload(&st), 0, "the sync pulls the file later");
 	cr_assert_not_null(st.dir);
 	cr_assert_null(directory_user_by_name(st.dir, "alice"));
 	cr_assert_not_null(directory_user_by_name(st.dir, "bob"));
@@ -364,7 +412,7 @@ Test(state, stale_past_offline_grace)
 	st.last_ok = 0;
 	cr_expect(state_is_stale(&st, 1000000), "never confirmed: stale (fails closed)");
 	dir_strv_free(&st.cfg.urls);
-	cr_expect_not(state_is_stale(&st, 1000000), "the embedded demo is never stale by age");
+	cr_expect_not(state_is_stale(&st, 1000000), "no source configured: not stale by age");
 }
 
 Test(state, summary)
@@ -375,8 +423,7 @@ Test(state, summary)
 	init_state();
 	state_summary(&st, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "no directory loaded");
-	copy_fixture(RT_FIX "/directory.json");
-	state_load_source(&st, 0);
+	serve_fixture();
 	state_summary(&st, buf, sizeof(buf));
 	cr_assert_not_null(strstr(buf, "serving 3 users, 5 groups (serial 7 from file://"), "%s", buf);
 }
