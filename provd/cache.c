@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "faultpoint.h"
 
 /* CRC-32, bit-reflected, computed a byte at a time from a 256-entry table
  * built on first use. The cache is read once at start-up and written once
@@ -222,12 +223,15 @@ int cache_write(const char *state_dir, const void *doc, size_t len, uint64_t ser
 	r = write_all(fd, hdr, sizeof(hdr));
 	if (r == 0)
 		r = write_all(fd, doc, len);
+	fault_point("cache_written");
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
+	fault_point("cache_synced");
 	if (r == 0 && renameat(dfd, tmp, dfd, CACHE_FILE_NAME) < 0)
 		r = -errno;
+	fault_point("cache_renamed");
 	if (r < 0) {
 		unlinkat(dfd, tmp, 0);
 		errbuf_fail(r, err, errsz, "cannot write %s/%s: %s", state_dir, CACHE_FILE_NAME, strerror(-r));

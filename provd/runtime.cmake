@@ -4,6 +4,7 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/config.c
   ${CMAKE_CURRENT_LIST_DIR}/log.c
   ${CMAKE_CURRENT_LIST_DIR}/cache.c
+  ${CMAKE_CURRENT_LIST_DIR}/faultpoint.c     # test builds: stop at a named point (crash tests)
   ${CMAKE_CURRENT_LIST_DIR}/cache_verify.c   # provctl cache verify, provd --verify-cache
   ${CMAKE_CURRENT_LIST_DIR}/source.c
   ${CMAKE_CURRENT_LIST_DIR}/state.c
