@@ -3,7 +3,9 @@
  * provctl doctor: is this host wired for prov? Each check prints one line,
  * "ok", "warn" or "FAIL", and what to do about it:
  *
- *   provd      reachable, serving a directory, not stale
+ *   provd      reachable, a source configured, serving a directory, not
+ *              stale, the last pulls succeeded, and confirmed by its
+ *              source within 3 refresh intervals
  *   nsswitch   "prov" on the passwd and group lines
  *   sshd       the EFFECTIVE AuthorizedKeysCommand is "provctl keys %u"
  *              (sshd -T when it can run, else sshd_config read in sshd's
@@ -13,9 +15,11 @@
  *   sudoers    a sudoers file grants provd's sudo group
  *   nscd       if it runs, provd invalidates it (informational)
  *
- * Exit 0 when nothing FAILed, 4 otherwise.
+ * Exit 0 when nothing FAILed, 4 otherwise. --json: one object,
+ * {"checks": [{"check", "result", "detail"}...], "ok", "fails"}.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -89,52 +93,139 @@ static void copy_val(const struct prov_str *v, char *out, size_t outsz)
 		out[0] = '\0';
 }
 
-static void check_provd(struct doctor *d)
+/* STATUS as doctor reads it. */
+struct provd_status {
+	char state[64], stale[16], users[32], serial[32], origin[256], source[256];
+	char sync[256], last_result[512], last_ok_age[32], refresh_interval[32], stale_reason[256];
+};
+
+static void take_status_pair(struct doctor *d, struct provd_status *s, const char *key, const struct prov_str *v)
 {
-	char state[64] = "", stale[16] = "", users[32] = "", serial[32] = "", origin[256] = "", key[64];
+	static const struct {
+		const char *key;
+		size_t off, size;
+	} map[] = {
+#define M(k, f) { k, offsetof(struct provd_status, f), sizeof(((struct provd_status *)0)->f) }
+		M("state", state), M("stale", stale), M("users", users), M("serial", serial), M("origin", origin),
+		M("source", source), M("sync", sync), M("last_sync_result", last_result),
+		M("last_ok_age", last_ok_age), M("refresh_interval", refresh_interval),
+		M("stale_reason", stale_reason),
+#undef M
+	};
+	size_t i;
+
+	if (strcmp(key, "keys_user") == 0)
+		copy_val(v, d->keys_user, sizeof(d->keys_user));
+	else if (strcmp(key, "sudo_group") == 0)
+		copy_val(v, d->sudo_group, sizeof(d->sudo_group));
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(key, map[i].key) == 0)
+			copy_val(v, (char *)s + map[i].off, map[i].size);
+}
+
+static int read_status(struct doctor *d, struct provd_status *s)
+{
 	struct prov_reply rep;
 	struct prov_reader r;
 	uint8_t buf[PROV_HEADER_SIZE];
 	struct prov_writer w;
 	uint32_t n, i;
+	char key[64];
 	int rc;
 
 	prov_writer_init(&w, buf, sizeof(buf));
 	prov_writer_begin(&w);
 	prov_writer_finish(&w, PROV_OP_STATUS, 0);
 	rc = ctl_call(d->c, &w, &rep);
-	if (rc != CTL_OK) {
-		report(d, "provd", FAIL, "not reachable: prov users neither resolve nor log in");
-		return;
-	}
+	if (rc != CTL_OK)
+		return rc;
 	prov_reader_init(&r, rep.body, rep.body_len);
 	n = prov_get_u32(&r);
 	for (i = 0; i < n && i < PROV_STATUS_PAIRS_MAX && !r.err; i++) {
 		struct prov_str k = prov_get_str(&r, PROV_STATUS_STR_MAX), v = prov_get_str(&r, PROV_STATUS_STR_MAX);
 
 		copy_val(&k, key, sizeof(key));
-		if (strcmp(key, "state") == 0)
-			copy_val(&v, state, sizeof(state));
-		else if (strcmp(key, "stale") == 0)
-			copy_val(&v, stale, sizeof(stale));
-		else if (strcmp(key, "users") == 0)
-			copy_val(&v, users, sizeof(users));
-		else if (strcmp(key, "serial") == 0)
-			copy_val(&v, serial, sizeof(serial));
-		else if (strcmp(key, "origin") == 0)
-			copy_val(&v, origin, sizeof(origin));
-		else if (strcmp(key, "keys_user") == 0)
-			copy_val(&v, d->keys_user, sizeof(d->keys_user));
-		else if (strcmp(key, "sudo_group") == 0)
-			copy_val(&v, d->sudo_group, sizeof(d->sudo_group));
+		take_status_pair(d, s, key, &v);
 	}
 	prov_reply_free(&rep);
-	if (strcmp(state, "serving") != 0)
-		report(d, "provd", FAIL, "no directory loaded: see 'provctl status'");
-	else if (strcmp(stale, "yes") == 0)
-		report(d, "provd", FAIL, "the directory is stale: new logins of prov users are denied ('provctl status')");
-	else
-		report(d, "provd", OK, "serving %s users (serial %s from %s)", users, serial, origin);
+	return CTL_OK;
+}
+
+/* Seconds from "123s"; -1 when absent or not a number. */
+static long long seconds_of(const char *v)
+{
+	char *end;
+	long long x;
+
+	if (!*v)
+		return -1;
+	x = strtoll(v, &end, 10);
+	return (*end == 's' || *end == '\0') && x >= 0 ? x : -1;
+}
+
+/* The served directory is older than DOCTOR_STALE_INTERVALS refresh
+ * intervals: pulls have not confirmed it for a while, even if each
+ * failure looked transient and offline_grace is far. */
+#define DOCTOR_STALE_INTERVALS 3
+
+static bool check_freshness(struct doctor *d, const struct provd_status *s)
+{
+	long long age = seconds_of(s->last_ok_age), every = seconds_of(s->refresh_interval);
+
+	if (strncmp(s->sync, "failing", 7) == 0) {
+		report(d, "provd", FAIL,
+		       "the last pulls did not succeed (%s; last: %s): fix the source or the token and run "
+		       "'provctl refresh'%s",
+		       s->sync, s->last_result[0] ? s->last_result : "-",
+		       strncmp(s->last_result, "rejected", 8) == 0
+			       ? "; if the change is right (e.g. a mass deprovisioning), 'provctl refresh --force'"
+			       : "");
+		return false;
+	}
+	if (age >= 0 && every > 0 && age > DOCTOR_STALE_INTERVALS * every) {
+		report(d, "provd", FAIL,
+		       "the served directory was last confirmed by its source %llds ago, over %d refresh intervals "
+		       "(%llds): see 'provctl status', then 'provctl refresh'",
+		       age, DOCTOR_STALE_INTERVALS, every);
+		return false;
+	}
+	return true;
+}
+
+static void check_provd(struct doctor *d)
+{
+	struct provd_status s = { 0 };
+
+	if (read_status(d, &s) != CTL_OK) {
+		report(d, "provd", FAIL, "not reachable: prov users neither resolve nor log in "
+					 "(systemctl status provd.socket provd.service)");
+		return;
+	}
+	if (strcmp(s.state, "unconfigured") == 0) {
+		report(d, "provd", FAIL,
+		       "no directory source configured: nobody is served; set [directory] url (and type, "
+		       "token_file) in /etc/prov/provd.conf, check it with 'provd --check-config', then "
+		       "'systemctl restart provd'");
+		return;
+	}
+	if (strcmp(s.state, "serving") != 0) {
+		report(d, "provd", FAIL, "no directory loaded%s%s: see 'provctl status'", s.last_result[0] ? ": " : "",
+		       s.last_result[0] && strcmp(s.last_result, "-") ? s.last_result : "");
+		return;
+	}
+	if (strcmp(s.stale, "yes") == 0) {
+		report(d, "provd", FAIL, "the directory is stale (%s): new logins of prov users are denied "
+					 "('provctl status', then 'provctl refresh')",
+		       s.stale_reason[0] ? s.stale_reason : "see provctl status");
+		return;
+	}
+	if (strncmp(s.source, "embedded demo", 13) == 0) {
+		report(d, "provd", WARN, "serving the embedded demo directory (url = demo:): not for a real host");
+		return;
+	}
+	if (!check_freshness(d, &s))
+		return;
+	report(d, "provd", OK, "serving %s users (serial %s from %s)", s.users, s.serial, s.origin);
 }
 
 /* --- nsswitch.conf --- */
@@ -414,8 +505,12 @@ int cmd_doctor(struct ctl *c, int argc, char **argv)
 
 	if (rc != CTL_OK)
 		return rc;
+	/* --json: one object, as every command gives: {"ok", "fails",
+	 * "checks": [{check, result, detail}...]}. */
 	if (c->json) {
 		json_init(&d.j, stdout);
+		json_begin_object(&d.j);
+		json_key(&d.j, "checks");
 		json_begin_array(&d.j);
 	}
 	check_provd(&d);
@@ -425,6 +520,11 @@ int cmd_doctor(struct ctl *c, int argc, char **argv)
 	check_nscd(&d);
 	if (c->json) {
 		json_end_array(&d.j);
+		json_key(&d.j, "ok");
+		json_bool(&d.j, d.fails == 0);
+		json_key(&d.j, "fails");
+		json_uint(&d.j, d.fails);
+		json_end_object(&d.j);
 		json_finish(&d.j);
 	}
 	return d.fails ? CTL_ERROR : CTL_OK;

@@ -376,6 +376,7 @@ static void status_sync(struct pairs *p, const struct prov_state *st, int64_t no
 	}
 	if (st->dir && st->last_ok > 0)
 		pair(p, "last_ok_age", "%llds", (long long)(now - st->last_ok));
+	pair(p, "refresh_interval", "%us", st->cfg.refresh_interval_s);
 	if (!h->enabled) {
 		pair(p, "sync", "%s",
 		     source_is_demo(&st->cfg) ? "off (url = demo: the embedded demo is served)"

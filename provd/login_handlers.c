@@ -49,7 +49,8 @@ static int get_login_req(struct prov_reader *req, struct login_req *ret)
  * epoch, so stale, rather than "not tracked", which is never stale.
  */
 /* No snapshot served. Without a configured source, directory users are
- * unknown (PAM: user_unknown, so the stack goes on as for any non-prov
+ * unknown (not found; the access and session checks decide "not a prov
+ * user": PAM's user_unknown, so the stack goes on as for any non-prov
  * user); with one not loaded yet, provd cannot say (fail closed). */
 static int no_directory(const struct dispatch_ctx *ctx)
 {
@@ -168,8 +169,8 @@ static int h_access_check(struct dispatch_ctx *ctx, struct prov_reader *req, str
 
 	if (get_login_req(req, &r) < 0)
 		return PROV_ST_BAD_REQUEST;
-	if (!ctx->state->dir)
-		return no_directory(ctx);
+	if (!ctx->state->dir && source_is_configured(&ctx->state->cfg))
+		return PROV_ST_UNAVAILABLE; /* a source, nothing loaded: provd cannot say */
 	if (!may_ask_about(ctx, r.user)) {
 		audit_refused_peer(ctx, "ACCESS_CHECK", r.user);
 		return PROV_ST_DENIED;
@@ -226,8 +227,8 @@ static int h_session_open(struct dispatch_ctx *ctx, struct prov_reader *req, str
 
 	if (get_login_req(req, &r) < 0)
 		return PROV_ST_BAD_REQUEST;
-	if (!ctx->state->dir)
-		return no_directory(ctx);
+	if (!ctx->state->dir && source_is_configured(&ctx->state->cfg))
+		return PROV_ST_UNAVAILABLE; /* a source, nothing loaded: provd cannot say */
 	login_decide(ctx, r.user, r.service, r.rhost, r.tty, &d);
 	audit_decision(ctx, "session_open", &r, &d);
 	/* A home is made only for a session that may start; a failure to

@@ -287,8 +287,12 @@ Test(login, unconfigured_users_are_unknown)
 {
 	ST.dir = NULL;
 	cr_assert_eq(ST.cfg.urls.n, 0);
-	cr_assert_eq(call4(PROV_OP_ACCESS_CHECK, 0, "alice").status, PROV_ST_NOT_FOUND);
-	cr_assert_eq(call4(PROV_OP_SESSION_OPEN, 0, "alice").status, PROV_ST_NOT_FOUND);
+	struct result r = call4(PROV_OP_ACCESS_CHECK, 0, "alice");
+
+	assert_decision(&r, PROV_DECIDE_UNKNOWN, NULL);
+	r = call4(PROV_OP_SESSION_OPEN, 0, "alice");
+	assert_decision(&r, PROV_DECIDE_UNKNOWN, NULL);
+	cr_assert_eq(call4(PROV_OP_SESSION_CLOSE, 0, "alice").status, PROV_ST_NOT_FOUND);
 	cr_assert_eq(call_name(PROV_OP_SSH_KEYS, 0, "alice").status, PROV_ST_NOT_FOUND);
 }
 

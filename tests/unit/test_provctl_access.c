@@ -237,7 +237,7 @@ Test(provctl_access, doctor_without_provd_fails)
 
 Test(provctl_access, doctor_json)
 {
-	json_object *o;
+	json_object *o, *checks, *ok, *fails;
 
 	start_server();
 	doctor_files(NULL, NULL);
@@ -250,7 +250,36 @@ Test(provctl_access, doctor_json)
 	}
 	o = json_tokener_parse(out);
 	cr_assert_not_null(o, "%s", out);
-	cr_assert(json_object_is_type(o, json_type_array));
-	cr_assert_geq(json_object_array_length(o), 5);
+	/* one object, as every command's --json (README) */
+	cr_assert(json_object_is_type(o, json_type_object), "%s", out);
+	cr_assert(json_object_object_get_ex(o, "checks", &checks));
+	cr_assert(json_object_is_type(checks, json_type_array));
+	cr_assert_geq(json_object_array_length(checks), 5);
+	cr_assert(json_object_object_get_ex(o, "ok", &ok));
+	cr_assert(json_object_get_boolean(ok));
+	cr_assert(json_object_object_get_ex(o, "fails", &fails));
+	cr_assert_eq(json_object_get_int(fails), 0);
 	json_object_put(o);
 }
+
+/* doctor tells the truth (issue 10): a FAIL line with the fix when the
+ * last pulls failed (the fixture's file:// source, removed). The age
+ * check (3 refresh intervals) is in tests/integration/test_source_guards. */
+Test(provctl_access, doctor_fails_when_pulls_fail)
+{
+	start_server();
+	doctor_files(NULL, NULL);
+	cr_assert_eq(doctor(), 0, "%s", out);
+	cr_assert_eq(unlink(docpath), 0);
+	/* a refresh as root through the private socket: the pull fails */
+	{
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "%s --socket %s refresh >/dev/null 2>&1", PROVCTL, psock);
+		cr_assert_neq(system(cmd), 0);
+	}
+	cr_assert_eq(doctor(), 4, "%s", out);
+	cr_assert_not_null(strstr(out, "FAIL  provd     the last pulls did not succeed"), "%s", out);
+	cr_assert_not_null(strstr(out, "provctl refresh"), "%s", out);
+}
+
