@@ -61,8 +61,11 @@ has() { grep -qE "^$1 $2\$" "$W/contents"; }
 check "provd in /usr/sbin" has '-rwxr-xr-x' /usr/sbin/provd
 check "provctl in /usr/sbin" has '-rwxr-xr-x' /usr/sbin/provctl
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-check "NSS module in the multiarch dir" has '-rw-r--r--' "/usr/lib/$MA/libnss_prov.so.2"
-check "PAM module in security/" has '-rw-r--r--' "/usr/lib/$MA/security/pam_prov.so"
+# Beside bookworm's own NSS and PAM modules (libc6, libpam-modules): not
+# under the /usr/lib alias, which makes dpkg warn on purge.
+check "NSS module beside libc6's (/lib/$MA)" has '-rw-r--r--' "/lib/$MA/libnss_prov.so.2"
+check "PAM module beside libpam-modules' (/lib/$MA/security)" has '-rw-r--r--' "/lib/$MA/security/pam_prov.so"
+check "nothing under /usr/lib/$MA" bash -c "! grep -q ' /usr/lib/$MA/' '$W/contents'"
 for u in provd.service provd.socket provd-private.socket; do
 	check "unit $u" has '-rw-r--r--' "/lib/systemd/system/$u"
 done
@@ -111,8 +114,23 @@ if ! in_chroot "$R" apt-get install -y -q --no-install-recommends "/tmp/$(basena
 	echo "FAIL installing the package"
 	exit 1
 fi
-grep -E 'warning|error' "$W/install.log" || true
+# dpkg_clean LOG: no warning or error from dpkg, apt or a maintainer script.
+dpkg_clean() {
+	if grep -iE 'warning|error' "$1"; then return 1; fi
+	return 0
+}
+check "install: no dpkg warning" dpkg_clean "$W/install.log"
 in_chroot "$R" dpkg -L prov >"$W/pkgfiles"
+
+echo "== upgrade: the package installed over itself"
+if ! in_chroot "$R" apt-get install -y -q --reinstall --no-install-recommends "/tmp/$(basename "$DEB")" \
+	>"$W/upgrade.log" 2>&1; then
+	cat "$W/upgrade.log"
+	echo "FAIL upgrading the package"
+	exit 1
+fi
+check "upgrade: no dpkg warning" dpkg_clean "$W/upgrade.log"
+check "upgrade: nsswitch.conf still has prov once" test "$(grep -c '^passwd:.*prov' "$R/etc/nsswitch.conf")" = 1
 
 echo "== files and wiring"
 check "every packaged file is on disk" bash -c \
@@ -154,6 +172,20 @@ done
 
 echo "== provd in the tree, on the packaged config + the demo directory"
 check "packaged provd.conf passes provd --check-config" in_chroot "$R" /usr/sbin/provd --check-config
+# The packaged config names no source: provd serves nobody (issue 10).
+mkdir -m 0755 "$R/run/prov"
+mkdir -m 0700 "$R/var/lib/prov"
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 PROV_NSS_BYPASS=1 \
+	chroot "$R" /usr/sbin/provd --foreground >"$W/provd-unconfigured.log" 2>&1 &
+PROVD_PID=$!
+for _ in $(seq 100); do [ -S "$R/run/prov/socket" ] && break; sleep 0.1; done
+check "packaged config: provctl status says unconfigured" bash -c \
+	"in_chroot '$R' provctl status | grep -qE '^state: +unconfigured'"
+check "packaged config: the demo's alice does not resolve" bash -c "! in_chroot '$R' getent passwd alice"
+check "packaged config: nothing cached" test -z "$(ls -A "$R/var/lib/prov")"
+check "packaged config: pam lets localuser in" in_chroot "$R" pamtester ci-check localuser acct_mgmt
+stop_provd
+rm -rf "$R/run/prov" "$R/var/lib/prov"
 # The demo directory, named explicitly (whatever the packaged default is);
 # a list key given again appends.
 printf '\n[directory]\nurl = file:///usr/share/prov/demo-directory.json\n' >>"$R/etc/prov/provd.conf"
@@ -235,6 +267,7 @@ if ! in_chroot "$R" apt-get purge -y -q prov >"$W/purge.log" 2>&1; then
 	exit 1
 fi
 snapshot "$W/after"
+check "purge: no dpkg warning" dpkg_clean "$W/purge.log"
 check "package gone from dpkg" bash -c "! in_chroot '$R' dpkg-query -W -f='\${Status}' prov 2>/dev/null | grep -q installed"
 check "nsswitch.conf byte-identical" cmp "$W/before/nsswitch.conf" "$W/after/nsswitch.conf"
 check "PAM config byte-identical" diff -r "$W/before/pam.d" "$W/after/pam.d"

@@ -118,6 +118,40 @@ for _ in $(seq 50); do
 done
 check "a crashed provd is restarted (Restart=on-failure)" test "$(prop provd.service NRestarts)" -gt "$n"
 
+echo "== sshd is reloaded when the package adds or removes its drop-in"
+# sshd reads drop-ins only when it starts or reloads (SIGHUP; it logs
+# "Received SIGHUP"). A key login attempt makes it run the
+# AuthorizedKeysCommand its running configuration names, as its user.
+C systemctl start ssh.service >/dev/null 2>&1 || true
+check "(setup) sshd runs in the container" test "$(prop ssh.service ActiveState)" = active
+hups() { C journalctl -u ssh.service --no-pager -o cat 2>/dev/null | grep -c 'Received SIGHUP' || true; }
+C ssh-keygen -q -t ed25519 -N '' -f /root/ci-key </dev/null >/dev/null 2>&1 || true
+ssh_try() { # a publickey attempt as USER; it fails, sshd asks its keys command
+	C timeout 20 ssh -i /root/ci-key -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o PreferredAuthentications=publickey "$1@127.0.0.1" true \
+		>/dev/null 2>&1 || true
+}
+sshd_t_akc() { C sshd -T -C user=root,host=localhost,addr=127.0.0.1 2>/dev/null | sed -n 's/^authorizedkeyscommand //p'; }
+n=$(hups)
+C apt-get install -y -q --reinstall --no-install-recommends "/var/tmp/$(basename "$DEB")" \
+	>"$W/reinstall.log" 2>&1 || cat "$W/reinstall.log"
+check "upgrade (install over itself): sshd reloaded" test "$(hups)" -gt "$n"
+check "upgrade: no dpkg warning" bash -c "! grep -qi 'warning' '$W/reinstall.log'"
+n=$(hups)
+C apt-get purge -y -q prov >"$W/purge.log" 2>&1 || cat "$W/purge.log"
+check "purge: sshd reloaded" test "$(hups)" -gt "$n"
+check "purge: no dpkg warning" bash -c "! grep -qi 'warning' '$W/purge.log'"
+check "purge: the drop-in is gone from sshd -T" test "$(sshd_t_akc)" = none
+since=$(C date '+%Y-%m-%d %H:%M:%S')
+ssh_try root
+check "after purge sshd logs nothing about _prov-keys or provctl" bash -c \
+	"! in_container journalctl -u ssh.service --since '$since' --no-pager -o cat | grep -E '_prov-keys|provctl'"
+n=$(hups)
+C apt-get install -y -q --no-install-recommends "/var/tmp/$(basename "$DEB")" >"$W/install2.log" 2>&1 ||
+	cat "$W/install2.log"
+check "install with sshd running: sshd reloaded" test "$(hups)" -gt "$n"
+check "install: the drop-in is effective in sshd -T" test "$(sshd_t_akc)" = "/usr/sbin/provctl keys %u"
+
 echo "== exposure"
 C systemd-analyze security provd.service --no-pager 2>/dev/null | tail -n 1 || true
 
