@@ -1,8 +1,11 @@
 #!/bin/bash
 # Installs what building and testing prov needs on Debian 12, from Debian's
 # own packages. Idempotent; safe to run again. Needs root.
-#   install-deps.sh          build + unit + integration test dependencies
-#   install-deps.sh --demo   only what the demo needs
+#   install-deps.sh            build + unit + integration test dependencies
+#   install-deps.sh --demo     only what the demo needs
+#   install-deps.sh --package  what scripts/build-deb.sh needs (a fresh
+#                              Debian 12 has none of it: not even
+#                              dpkg-parsechangelog, from dpkg-dev)
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -16,8 +19,19 @@ TEST_PKGS=(libcriterion-dev clang libclang-rt-14-dev valgrind pamtester openssl
 	openssh-server openssh-client sudo procps psmisc scdoc strace curl
 	debhelper dh-nss lintian fakeroot rpm debootstrap zstd systemd-container nscd)
 
+# debian/control's Build-Depends, and dpkg-buildpackage itself.
+PACKAGE_PKGS=(dpkg-dev debhelper dh-nss scdoc sudo fakeroot lintian)
+
 pkgs=("${BUILD_PKGS[@]}")
-[ "${1:-}" = --demo ] || pkgs+=("${TEST_PKGS[@]}")
+case "${1:-}" in
+--demo) ;;
+--package) pkgs+=("${PACKAGE_PKGS[@]}") ;;
+"") pkgs+=("${TEST_PKGS[@]}" "${PACKAGE_PKGS[@]}") ;;
+*)
+	echo "usage: $0 [--demo|--package]" >&2
+	exit 2
+	;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -226,6 +226,94 @@ Test(syncjob, replayed_serial_rejected_and_nothing_written)
 	free(replay);
 }
 
+/* Issue 10: another source's served directory (a host pointed at a new
+ * directory): its serial says nothing about the new one's, which may
+ * start again at 1; the deprovisioning guard still compares the users. */
+Test(syncjob, new_source_not_compared_with_the_old_serial)
+{
+	struct syncjob_in in;
+	struct syncjob_out out;
+	struct directory *old;
+	char *now = doc_of(40, 3), *other = doc_of(1, 4);
+
+	serve_doc(other);
+	input(&in, SOURCE_DOCUMENT, doc_url);
+	old = built(&in, now);
+	in.old = old;
+	in.old_doc = now;
+	in.old_len = strlen(now);
+	in.new_source = true;
+	syncjob_run(&in, &out);
+	cr_expect_eq(out.result, SYNCJOB_APPLY, "%s", out.reason);
+	cr_expect(out.cache_written);
+	syncjob_out_free(&out);
+	syncjob_in_free(&in);
+	directory_free(old);
+	free(now);
+	free(other);
+}
+
+Test(syncjob, new_source_still_has_the_deprovisioning_guard)
+{
+	struct syncjob_in in;
+	struct syncjob_out out;
+	struct directory *old;
+	char *now = doc_of(40, 20), *other = doc_of(1, 2);
+
+	serve_doc(other);
+	input(&in, SOURCE_DOCUMENT, doc_url);
+	old = built(&in, now);
+	in.old = old;
+	in.old_doc = now;
+	in.old_len = strlen(now);
+	in.new_source = true;
+	syncjob_run(&in, &out);
+	cr_expect_eq(out.result, SYNCJOB_REJECTED);
+	cr_expect(strstr(out.reason, "deprovision"), "%s", out.reason);
+	cr_expect_not(cache_exists());
+	syncjob_out_free(&out);
+	in.force = true;
+	syncjob_run(&in, &out);
+	cr_expect_eq(out.result, SYNCJOB_APPLY, "--force accepts it: %s", out.reason);
+	syncjob_out_free(&out);
+	syncjob_in_free(&in);
+	directory_free(old);
+	free(now);
+	free(other);
+}
+
+/* Issue 9 section 7: a file:// document gets the guards an https:// one
+ * does - the same serial with other bytes is refused. */
+Test(syncjob, file_document_same_serial_other_content_rejected)
+{
+	struct syncjob_in in;
+	struct syncjob_out out;
+	struct directory *old;
+	char *now = doc_of(6, 3), *reused = doc_of(6, 4), path[128], furl[160];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/doc.json", tmp);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, reused, strlen(reused)), (ssize_t)strlen(reused));
+	close(fd);
+	snprintf(furl, sizeof(furl), "file://%s", path);
+	input(&in, SOURCE_DOCUMENT, furl);
+	old = built(&in, now);
+	in.old = old;
+	in.old_doc = now;
+	in.old_len = strlen(now);
+	syncjob_run(&in, &out);
+	cr_expect_eq(out.result, SYNCJOB_REJECTED);
+	cr_expect(strstr(out.reason, "serial 6 reused with different content"), "%s", out.reason);
+	cr_expect_not(cache_exists());
+	syncjob_out_free(&out);
+	syncjob_in_free(&in);
+	directory_free(old);
+	free(now);
+	free(reused);
+}
+
 Test(syncjob, garbage_rejected_whole_and_retried)
 {
 	struct syncjob_in in;

@@ -66,6 +66,27 @@ Test(syncstate, round_trip_keeps_last_ok_and_validators)
 	syncstate_free(&s);
 }
 
+/* The identity of the cache's source (issue 10) survives a restart. */
+Test(syncstate, source_identity_round_trips)
+{
+	struct syncstate s = { .last_ok = 5 }, r, c;
+
+	snprintf(s.source, sizeof(s.source), "document:0123456789abcdef");
+	cr_assert_eq(syncstate_write(dir, &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(syncstate_read(dir, &r, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(r.source, "document:0123456789abcdef");
+	cr_assert_eq(syncstate_copy(&r, &c), 0);
+	cr_expect_str_eq(c.source, "document:0123456789abcdef");
+	syncstate_free(&r);
+	syncstate_free(&c);
+	put("prov-sync 1\nlast_ok 5\nsource has a space\n", 0600);
+	cr_expect_lt(syncstate_read(dir, &r, err, sizeof(err)), 0, "a malformed identity refuses the file");
+	put("prov-sync 1\nlast_ok 5\n", 0600);
+	cr_assert_eq(syncstate_read(dir, &r, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(r.source, "", "an older provd's file: unknown source");
+	syncstate_free(&r);
+}
+
 Test(syncstate, clearing_validators_keeps_last_ok)
 {
 	struct syncstate s = { .last_ok = 42 }, r;
