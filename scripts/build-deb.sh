@@ -13,8 +13,9 @@
 # The copy is hashed; if OUTDIR already holds a .deb built from identical
 # sources it is reused (several tests need the same package), unless
 # --force. --lintian runs lintian on the result and fails on an error.
-# Needs: build-essential debhelper dh-nss cmake pkg-config scdoc sudo and the
-# -dev packages of debian/control (scripts/install-deps.sh --package).
+# Needs: build-essential dpkg-dev debhelper dh-nss cmake pkg-config scdoc sudo
+# and the -dev packages of debian/control: scripts/install-deps.sh --package
+# installs them (a fresh Debian 12 has none).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +29,12 @@ while [ $# -gt 0 ]; do
 	--lintian) LINTIAN=1; shift ;;
 	*) echo "usage: $0 [-o OUTDIR] [--force] [--lintian]" >&2; exit 2 ;;
 	esac
+done
+for tool in dpkg-parsechangelog dpkg-buildpackage dh cmake; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "build-deb: $tool not found: run scripts/install-deps.sh --package first" >&2
+		exit 1
+	fi
 done
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)

@@ -132,7 +132,7 @@ check "provd untouched (same pid, active)" \
 
 echo "== 5. a drop-in that shadows prov's AuthorizedKeysCommand is reported"
 C sh -c 'printf "AuthorizedKeysCommand /bin/true\nAuthorizedKeysCommandUser nobody\n" >/etc/ssh/sshd_config.d/05-other.conf'
-check "playbook fails" play_fails "$W/run5.log" --start-at-task 'Check which AuthorizedKeysCommand sshd will use'
+check "playbook fails" play_fails "$W/run5.log" --start-at-task 'Is sshd installed'
 check "the failure says which drop-in to fix" grep -q 'a drop-in that sorts before 10-prov.conf wins' "$W/run5.log"
 C rm -f /etc/ssh/sshd_config.d/05-other.conf
 

@@ -179,7 +179,7 @@ python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
 print(s.getsockname()[1], flush=True); time.sleep(120)' >"$T/hang.port" &
 HANG_PID=$!
-trap 'rc=$?; kill "$HANG_PID" 2>/dev/null; stop_provd; exit $rc' EXIT
+trap 'rc=$?; kill "$HANG_PID" 2>/dev/null || true; stop_provd; exit $rc' EXIT
 for i in $(seq 50); do [ -s "$T/hang.port" ] && break; sleep 0.05; done
 write_config "$T/hang.conf" "http://127.0.0.1:$(cat "$T/hang.port")/d.json" \
 	"[directory]" "refresh_interval = 10s" "timeout = 60s"
