@@ -649,6 +649,16 @@ int scim_pager_advance(struct scim_pager *p, const struct scim_page *pg, char *e
 		errbuf_set(err, errsz, "startIndex 0 (SCIM counts from 1)");
 		return -EBADMSG;
 	}
+	/* One pull is one snapshot only if every page describes the same
+	 * list: a user deleted or created between two pages changes the total
+	 * and shifts the pages after it, so someone else goes unseen. */
+	if (p->pages > 0 && pg->total != p->total) {
+		errbuf_set(err, errsz,
+			"the directory changed during the pull: totalResults %" PRIu64 " on page 1, %" PRIu64
+			" on page %u",
+			p->total, pg->total, p->pages + 1);
+		return -ESTALE;
+	}
 	p->pages++;
 	p->last_start = pg->start;
 	p->total = pg->total;
@@ -669,10 +679,12 @@ int scim_pager_advance(struct scim_pager *p, const struct scim_page *pg, char *e
 		if (p->next_start > p->total)
 			p->done = true;
 	}
+	/* Same total, different list (reordered, or one deleted and one
+	 * created between pages): the distinct ids do not add up. */
 	if (p->done && p->collected != p->total) {
 		errbuf_set(err, errsz, "partial result: %" PRIu64 " distinct resources but totalResults %" PRIu64,
 			p->collected, p->total);
-		return -EBADMSG;
+		return -ESTALE;
 	}
 	return 0;
 }

@@ -112,8 +112,10 @@ int scim_sync_finish(struct scim_sync *s, const struct idmap_prev *prev, size_t 
  * start + resources actually returned). Errors (-EBADMSG, reason in err):
  * a page that does not advance (the same or a lower startIndex again, or an
  * empty page before totalResults is reached), totalResults over
- * SCIM_MAX_RESOURCES, and at the end a collected count that is not
- * totalResults (partial result).
+ * SCIM_MAX_RESOURCES. -ESTALE when the pages are not one snapshot: a page
+ * whose totalResults is not the first page's, or at the end a count of
+ * distinct ids that is not totalResults (partial result: the list shifted
+ * under us). The caller reads the directory again for -ESTALE.
  */
 struct scim_pager {
 	uint64_t next_start;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "scimpull.h"
 
@@ -226,27 +227,15 @@ static int pull_kind(struct pull *p, enum scim_kind kind, uint32_t count, struct
 	return 0;
 }
 
-int scim_pull(const struct scim_pull_opts *opts, struct scim_pull_result *ret, char *err, size_t errsz)
+/* One pass over /Users and /Groups: 0, -ESTALE when the pages do not form
+ * one snapshot (the directory changed meanwhile), or another error. */
+static int pull_once(const struct scim_pull_opts *o, uint32_t count, struct scim_pull_result *ret, char *err,
+		     size_t errsz)
 {
-	struct scim_pull_opts own = *opts, *o = &own;
 	struct pull p = { .o = o, .same = o->n_marks > 0 };
-	uint32_t count;
 	int r;
 
-	memset(ret, 0, sizeof(*ret));
-	if (!o->base_url || !o->base_url[0]) {
-		snprintf(err, errsz, "no SCIM base URL");
-		return -EINVAL;
-	}
-	/* One connection for every page (a TLS handshake each would cost
-	 * more than reading an unchanged directory). */
-	if (!o->http.session && fetch_session_new(&own.http.session) < 0) {
-		snprintf(err, errsz, "out of memory");
-		return -ENOMEM;
-	}
-	r = page_size(o, ret, &count, err, errsz);
-	if (r == 0)
-		r = scim_sync_new(o->scim, &p.s);
+	r = scim_sync_new(o->scim, &p.s);
 	if (r == 0)
 		r = pull_kind(&p, SCIM_USERS, count, ret, err, errsz);
 	if (r == 0)
@@ -264,10 +253,59 @@ int scim_pull(const struct scim_pull_opts *opts, struct scim_pull_result *ret, c
 		ret->n_marks = p.n_marks;
 		p.marks = NULL;
 	}
-	if (r == -ENOMEM)
-		snprintf(err, errsz, "out of memory");
 	pull_free(&p);
 	scim_sync_free(p.s);
+	return r;
+}
+
+static void pause_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int scim_pull(const struct scim_pull_opts *opts, struct scim_pull_result *ret, char *err, size_t errsz)
+{
+	struct scim_pull_opts own = *opts, *o = &own;
+	unsigned attempts = o->attempts ? o->attempts : SCIMPULL_DEFAULT_ATTEMPTS;
+	uint32_t count;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!o->base_url || !o->base_url[0]) {
+		snprintf(err, errsz, "no SCIM base URL");
+		return -EINVAL;
+	}
+	/* One connection for every page (a TLS handshake each would cost
+	 * more than reading an unchanged directory). */
+	if (!o->http.session && fetch_session_new(&own.http.session) < 0) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	r = page_size(o, ret, &count, err, errsz);
+	/* A directory being written to while we page is normal (an IdP
+	 * provisioning someone): read it again from the start, a few times,
+	 * rather than apply a list in which a still-active user is missing. */
+	while (r == 0 && ret->attempts < attempts) {
+		if (ret->attempts > 0)
+			pause_ms(o->retry_pause_ms ? o->retry_pause_ms : SCIMPULL_DEFAULT_PAUSE_MS);
+		ret->attempts++;
+		r = pull_once(o, count, ret, err, errsz);
+		if (r != -ESTALE)
+			break;
+		if (ret->attempts < attempts)
+			r = 0;
+	}
+	if (r == -ESTALE) {
+		size_t len = strlen(err);
+
+		snprintf(err + len, errsz > len ? errsz - len : 0, " (%u pulls in a row, none consistent)",
+			 ret->attempts);
+	}
+	if (r == -ENOMEM)
+		snprintf(err, errsz, "out of memory");
 	if (own.http.session != opts->http.session)
 		fetch_session_free(own.http.session);
 	return r;
