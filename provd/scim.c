@@ -19,6 +19,7 @@
 #include "errbuf.h"
 #include "hashtab.h"
 #include "scim.h"
+#include "scimattr.h"
 #include "validate.h"
 
 /* Real pages nest about 6 deep (root, Resources, user, extension,
@@ -185,14 +186,11 @@ static int parse_json(const char *buf, size_t len, const char *what, struct json
 	return 0;
 }
 
-/* o[key], or NULL when absent or null. */
+/* o[key], or NULL when absent or null; the name compared ignoring case
+ * (RFC 7643 section 2.1: "Active": false is "active": false). */
 static struct json_object *get(struct json_object *o, const char *key)
 {
-	struct json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
+	return scimattr_get(o, key);
 }
 
 /* A POSIX attribute: resource[urn][attr], or the flattened resource["urn:attr"]. */
@@ -496,6 +494,7 @@ static int add_resource(struct scim_sync *s, enum scim_kind kind, struct json_ob
 	struct nametab *ids = kind == SCIM_USERS ? &s->user_ids : &s->group_ids;
 	const char *id = json_object_is_type(res, json_type_object) ? str_of(get(res, "id")) : NULL;
 	char why[WHY_MAX] = "", label[64];
+	const char *dup;
 	uint32_t slot;
 	int r;
 
@@ -513,6 +512,10 @@ static int add_resource(struct scim_sync *s, enum scim_kind kind, struct json_ob
 	}
 	if (nametab_get(ids, id, NULL))
 		return 0; /* seen on an earlier page: pages shifted or overlap */
+	dup = scimattr_duplicate(res, true);
+	if (dup)
+		snprintf(why, sizeof(why), "attribute \"%.64s\" is given twice (SCIM attribute names are "
+			 "case-insensitive)", dup);
 	if (kind == SCIM_USERS) {
 		struct user_rec *u;
 
@@ -525,7 +528,7 @@ static int add_resource(struct scim_sync *s, enum scim_kind kind, struct json_ob
 		if (!u->id)
 			return -ENOMEM;
 		s->n_users++;
-		r = user_fields(&s->o, res, u, why);
+		r = dup ? -EINVAL : user_fields(&s->o, res, u, why);
 		if (r == -EINVAL) {
 			u->refused = strdup(why);
 			r = u->refused ? 0 : -ENOMEM;
@@ -545,7 +548,7 @@ static int add_resource(struct scim_sync *s, enum scim_kind kind, struct json_ob
 		if (!g->id)
 			return -ENOMEM;
 		s->n_groups++;
-		r = group_fields(&s->o, res, g, why);
+		r = dup ? -EINVAL : group_fields(&s->o, res, g, why);
 		if (r == -EINVAL) {
 			g->refused = strdup(why);
 			r = g->refused ? 0 : -ENOMEM;
@@ -586,12 +589,20 @@ int scim_sync_add_page(struct scim_sync *s, enum scim_kind kind, uint64_t reques
 	const char *what = kind == SCIM_USERS ? "/Users page" : "/Groups page";
 	struct scim_page pg = { .start = requested_start };
 	struct json_object *root, *res;
+	const char *dup;
 	size_t n;
 	int r;
 
 	r = parse_json(buf, len, what, &root, err, errsz);
 	if (r < 0)
 		return r;
+	dup = scimattr_duplicate(root, false);
+	if (dup) {
+		errbuf_set(err, errsz, "%s: \"%.64s\" is given twice (SCIM attribute names are case-insensitive)",
+			   what, dup);
+		r = -EBADMSG;
+		goto out;
+	}
 	r = get_count(root, "totalResults", true, &pg.total, err, errsz, what);
 	if (r == 0)
 		r = get_count(root, "startIndex", false, &pg.start, err, errsz, what);

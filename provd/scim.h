@@ -4,7 +4,10 @@
  * RAW directory snapshot (not admitted, not indexed): the caller runs the
  * same admission as for any document before serving it.
  *
- * How SCIM maps onto the model:
+ * How SCIM maps onto the model (attribute names, extension URNs and the
+ * configured attribute names compared ignoring case, RFC 7643 section 2.1;
+ * a resource naming one attribute twice in two spellings is refused, a
+ * page doing so is malformed: see scimattr.h):
  *  - login name: userName (SCIM compares it case-insensitively, so two
  *    users whose names differ only in case are a conflict: both are
  *    refused); with strip_domain, "alice@example.com" gives "alice";

@@ -199,6 +199,18 @@ def gen_groups(n, users, per_group, posix):
     return out
 
 
+def recase(v, how):
+    """Every attribute name (keys, URNs included) spelled otherwise: swap
+    (userName -> USERnAME), upper or lower; values unchanged. RFC 7643
+    section 2.1 makes them all the same name."""
+    if isinstance(v, list):
+        return [recase(x, how) for x in v]
+    if not isinstance(v, dict):
+        return v
+    f = {"swap": str.swapcase, "upper": str.upper, "lower": str.lower}[how]
+    return {f(k): recase(x, how) for k, x in v.items()}
+
+
 def gzip_bomb(size):
     """gzip of `size` zero bytes (about 1000:1), made once per size."""
     co = zlib.compressobj(9, zlib.DEFLATED, 31)
@@ -454,6 +466,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         u["active"] = "True" if u["active"] else "False"
             body = {"schemas": [LIST_SCHEMA], "totalResults": total,
                     "startIndex": echo_start, "itemsPerPage": len(page), "Resources": page}
+            if mode == "mixed_case":
+                body = recase(body, fault.get("case", "swap"))
             # serialised under the lock: admin ops may change these dicts
             data = json.dumps(body).encode()
         if mode == "truncate":

@@ -691,3 +691,87 @@ Test(scim, page_urls)
 	cr_assert_str_eq(u, "http://127.0.0.1:8080/Groups?startIndex=1&count=1000");
 	free(u);
 }
+
+/* ---- issue 9: attribute names are case-insensitive (RFC 7643 2.1) ---- */
+
+/* "Active": false is "active": false: before, the user stayed active. */
+Test(scim, active_false_in_another_case_deactivates)
+{
+	struct directory *d = users_dir(NULL,
+					"{\"id\": \"u1\", \"userName\": \"alice\", \"Active\": false},"
+					"{\"id\": \"u2\", \"userName\": \"bob\", \"ACTIVE\": \"FALSE\"}",
+					2);
+
+	cr_assert_eq(d->n_users, 2);
+	cr_assert_not(user(d, "alice")->active);
+	cr_assert_not(user(d, "bob")->active);
+	directory_free(d);
+}
+
+Test(scim, every_name_in_another_case)
+{
+	const char *p = "{\"SCHEMAS\": [\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],"
+			" \"TOTALRESULTS\": 1, \"startindex\": 1, \"ItemsPerPage\": 1, \"resources\": [{\"ID\": \"u1\","
+			" \"USERNAME\": \"alice\", \"DisplayName\": \"Alice L\", \"active\": true,"
+			" \"URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:POSIX:2.0:USER\": {\"UIDNUMBER\": 20001,"
+			" \"GidNumber\": 30001, \"LOGINSHELL\": \"/bin/zsh\", \"homedirectory\": \"/home/alice\","
+			" \"SSHPUBLICKEY\": [{\"VALUE\": \"ssh-ed25519 AAAAC3Nza a\"}]}}]}";
+	const char *g = "{\"totalresults\": 1, \"RESOURCES\": [{\"Id\": \"g1\", \"DISPLAYNAME\": \"staff\","
+			" \"urn:ietf:params:scim:schemas:extension:posix:2.0:group:gidnumber\": 30001,"
+			" \"MEMBERS\": [{\"VALUE\": \"u1\", \"TYPE\": \"User\"}]}]}";
+	struct scim_options o = { .attr_home = "HomeDirectory" };
+	struct scim_sync *s = new_sync(&o);
+	struct scim_page pg;
+	struct directory *d;
+	const struct dir_user *a;
+
+	cr_assert_eq(scim_sync_add_page(s, SCIM_USERS, 1, p, strlen(p), &pg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(pg.total, 1);
+	cr_assert_eq(pg.n_resources, 1);
+	cr_assert_eq(scim_sync_add_page(s, SCIM_GROUPS, 1, g, strlen(g), &pg, err, sizeof(err)), 0, "%s", err);
+	d = finish(s);
+	cr_assert_eq(d->n_refused, 0, "%s", d->n_refused ? d->refused[0].reason : "");
+	a = user(d, "alice");
+	cr_assert_not_null(a);
+	cr_assert_eq(a->uid, 20001);
+	cr_assert_eq(a->gid, 30001);
+	cr_assert_str_eq(a->shell, "/bin/zsh");
+	cr_assert_str_eq(a->home, "/home/alice");
+	cr_assert_str_eq(a->gecos, "Alice L");
+	cr_assert_eq(a->ssh_keys.n, 1);
+	cr_assert_eq(d->n_groups, 1);
+	cr_assert_str_eq(d->groups[0].name, "staff");
+	cr_assert_eq(d->groups[0].gid, 30001);
+	cr_assert_eq(d->groups[0].members.n, 1);
+	directory_free(d);
+}
+
+/* "active": true next to "ACTIVE": false: nobody can tell which one the
+ * server meant, so the user is refused (absent: not served), never guessed. */
+Test(scim, one_attribute_in_two_spellings_refuses_the_resource)
+{
+	struct directory *d = users_dir(NULL,
+					"{\"id\": \"u1\", \"userName\": \"alice\", \"active\": true, \"ACTIVE\": false},"
+					"{\"id\": \"u2\", \"userName\": \"bob\", \"" EXT "\": {\"uidNumber\": 5000,"
+					" \"UidNumber\": 6000}}," BOB,
+					3);
+
+	cr_assert_eq(d->n_users, 1);
+	cr_assert_not_null(user(d, "bob"));
+	cr_assert_eq(d->n_refused, 2);
+	cr_assert_not_null(refusal(d, "u1"));
+	cr_assert_not_null(strstr(refusal(d, "u1")->reason, "is given twice"), "%s", refusal(d, "u1")->reason);
+	cr_assert_not_null(refusal(d, "u2"));
+	directory_free(d);
+}
+
+Test(scim, page_naming_total_twice_is_malformed)
+{
+	const char *p = "{\"totalResults\": 1, \"TotalResults\": 2, \"Resources\": []}";
+	struct scim_sync *s = new_sync(NULL);
+	struct scim_page pg;
+
+	cr_assert_eq(scim_sync_add_page(s, SCIM_USERS, 1, p, strlen(p), &pg, err, sizeof(err)), -EBADMSG);
+	cr_assert_str_eq(err, "/Users page: \"TotalResults\" is given twice (SCIM attribute names are case-insensitive)");
+	scim_sync_free(s);
+}

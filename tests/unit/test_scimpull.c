@@ -377,3 +377,29 @@ Test(scimpull, groups_pages_must_be_one_snapshot_too)
 	cr_assert_eq(res.dir->n_groups, 13);
 	directory_free(res.dir);
 }
+
+/* ---- issue 9: names in any case (RFC 7643 section 2.1) ---- */
+
+Test(scimpull, every_attribute_name_in_another_case)
+{
+	const char *how[] = { "swap", "upper", "lower" };
+
+	admin_do("/op", "{\"op\": \"deactivate\", \"id\": \"3c6ef362-0000-4000-8000-000000000002\"}");
+	for (size_t i = 0; i < 3; i++) {
+		struct scim_pull_result res;
+		char f[128];
+
+		snprintf(f, sizeof(f), "{\"mode\": \"mixed_case\", \"case\": \"%s\"}", how[i]);
+		admin_do("/fault", f);
+		cr_assert_eq(pull(&res), 0, "%s: %s", how[i], err);
+		cr_assert_eq(res.dir->n_users, 25, "%s", how[i]);
+		cr_assert_eq(res.dir->n_refused, 0, "%s: %s", how[i], res.dir->n_refused ? res.dir->refused[0].reason : "");
+		cr_assert_eq(user(res.dir, "user000007")->uid, 100007);
+		cr_assert_str_eq(user(res.dir, "user000007")->home, "/home/user000007");
+		cr_assert_not(user(res.dir, "user000002")->active, "%s: a deactivated user stays inactive", how[i]);
+		cr_assert(user(res.dir, "user000003")->active);
+		cr_assert_eq(res.dir->groups[0].members.n, 4);
+		cr_assert_eq(res.dir->groups[0].gid, 300000);
+		directory_free(res.dir);
+	}
+}
