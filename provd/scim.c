@@ -20,6 +20,7 @@
 #include "hashtab.h"
 #include "scim.h"
 #include "scimattr.h"
+#include "scimupg.h"
 #include "validate.h"
 
 /* Real pages nest about 6 deep (root, Resources, user, extension,
@@ -884,6 +885,24 @@ static int emit_group(struct scim_sync *s, struct group_rec *g, uint32_t gid, co
 	return r;
 }
 
+/* Users without a gidNumber get a group of their name (scimupg.h). */
+static int private_groups(struct scim_sync *s, const size_t *uorder)
+{
+	bool *explicit_gid = calloc(s->out->n_users + 1, sizeof(*explicit_gid));
+	size_t j = 0;
+	int r;
+
+	if (!explicit_gid)
+		return -ENOMEM;
+	/* the snapshot's users are the usable records, in uorder */
+	for (size_t k = 0; k < s->n_users; k++)
+		if (!s->users[uorder[k]].refused)
+			explicit_gid[j++] = s->users[uorder[k]].has_gid;
+	r = scimupg_add(s->out, explicit_gid);
+	free(explicit_gid);
+	return r;
+}
+
 int scim_sync_finish(struct scim_sync *s, const struct idmap_prev *prev, size_t n_prev, struct directory **ret,
 		     char *err, size_t errsz)
 {
@@ -925,6 +944,8 @@ int scim_sync_finish(struct scim_sync *s, const struct idmap_prev *prev, size_t 
 		else
 			r = emit_group(s, g, keys.e[group_slot[gorder[k]]].id, user_slot);
 	}
+	if (r == 0)
+		r = private_groups(s, uorder);
 	if (r < 0)
 		goto out;
 	*ret = s->out;
@@ -1012,10 +1033,13 @@ void scim_prev_free(struct scim_prev *p)
 int scim_prev_collect(const struct directory *d, struct scim_prev *ret)
 {
 	struct scim_prev p = { 0 };
+	struct nametab user_ids; /* a group with a user's id is her private group */
 
+	if (nametab_init(&user_ids, d->n_users, false) < 0)
+		return -ENOMEM;
 	p.v = calloc(d->n_users + d->n_groups + 1, sizeof(*p.v));
 	if (!p.v)
-		return -ENOMEM;
+		goto oom;
 	for (size_t i = 0; i < d->n_users; i++) {
 		char *k;
 
@@ -1024,19 +1048,24 @@ int scim_prev_collect(const struct directory *d, struct scim_prev *ret)
 		if (asprintf(&k, "u:%s", d->users[i].id) < 0)
 			goto oom;
 		p.v[p.n++] = (struct idmap_prev){ .key = k, .id = d->users[i].uid };
+		if (nametab_put(&user_ids, d->users[i].id, 0, NULL) == -ENOMEM)
+			goto oom;
 	}
 	for (size_t i = 0; i < d->n_groups; i++) {
 		char *k;
 
-		if (!d->groups[i].id)
+		/* a private group's gid is its user's: not assigned by idmap */
+		if (!d->groups[i].id || nametab_get(&user_ids, d->groups[i].id, NULL))
 			continue;
 		if (asprintf(&k, "g:%s", d->groups[i].id) < 0)
 			goto oom;
 		p.v[p.n++] = (struct idmap_prev){ .key = k, .id = d->groups[i].gid };
 	}
+	nametab_free(&user_ids);
 	*ret = p;
 	return 0;
 oom:
+	nametab_free(&user_ids);
 	scim_prev_free(&p);
 	return -ENOMEM;
 }

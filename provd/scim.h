@@ -22,7 +22,8 @@
  *    else "givenName familyName";
  *  - uid without uidNumber, group gid without gidNumber: derived with
  *    idmap (keys "u:<id>" and "g:<id>"); a user's primary gid without
- *    gidNumber is its uid (a user private group);
+ *    gidNumber is its uid, and a user private group of her name and that
+ *    gid is added where it collides with nothing (scimupg.h);
  *  - groups: displayName is the name; members are resolved by SCIM id
  *    ("value") to login names; nested groups and unknown ids are skipped
  *    (with a note).

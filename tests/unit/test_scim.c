@@ -310,7 +310,9 @@ Test(scim, groups_members_resolved_by_id)
 	    NULL);
 	d = finish(s);
 
-	cr_assert_eq(d->n_groups, 2);
+	/* dev, ops, and bob's private group (he has no gidNumber) */
+	cr_assert_eq(d->n_groups, 3);
+	cr_assert_str_eq(d->groups[2].name, "bob");
 	cr_assert_str_eq(d->groups[0].name, "dev");
 	cr_assert_str_eq(d->groups[1].name, "ops");
 	cr_assert_eq(d->groups[1].gid, 30002);
@@ -774,4 +776,96 @@ Test(scim, page_naming_total_twice_is_malformed)
 	cr_assert_eq(scim_sync_add_page(s, SCIM_USERS, 1, p, strlen(p), &pg, err, sizeof(err)), -EBADMSG);
 	cr_assert_str_eq(err, "/Users page: \"TotalResults\" is given twice (SCIM attribute names are case-insensitive)");
 	scim_sync_free(s);
+}
+
+/* ---- issue 9: user private groups ---- */
+
+static const struct dir_group *group(const struct directory *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_groups; i++)
+		if (strcmp(d->groups[i].name, name) == 0)
+			return &d->groups[i];
+	return NULL;
+}
+
+/* A user without gidNumber gets a group of her name with her gid, so `id`
+ * shows a name; a user with one gets none. */
+Test(scim, user_without_gid_gets_a_private_group)
+{
+	struct directory *d = users_dir(NULL, ALICE "," BOB "," "{\"id\": \"c-1\", \"userName\": \"cy\","
+					" \"active\": false, \"" EXT "\": {\"uidNumber\": 40001}}",
+					3);
+	const struct dir_group *b = group(d, "bob"), *c = group(d, "cy");
+
+	cr_assert_eq(d->n_groups, 2);
+	cr_assert_null(group(d, "alice"), "alice has a gidNumber");
+	cr_assert_not_null(b);
+	cr_assert_eq(b->gid, user(d, "bob")->gid);
+	cr_assert_eq(b->gid, user(d, "bob")->uid);
+	cr_assert_str_eq(b->id, "1111-bob");
+	cr_assert_eq(b->members.n, 0);
+	/* explicit uid, no gid: gid = uid, and an inactive user keeps her
+	 * group (her files stay readable as hers) */
+	cr_assert_not_null(c);
+	cr_assert_eq(c->gid, 40001);
+	cr_assert_eq(d->n_refused, 0);
+	directory_free(d);
+}
+
+/* Same directory, two hosts, either page order: the same groups. */
+Test(scim, private_groups_are_deterministic_and_not_in_prev)
+{
+	struct directory *a = users_dir(NULL, BOB "," "{\"id\": \"z\", \"userName\": \"zed\"}", 2);
+	struct directory *b = users_dir(NULL, "{\"id\": \"z\", \"userName\": \"zed\"}," BOB, 2);
+	struct scim_prev prev;
+
+	cr_assert_eq(a->n_groups, 2);
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert_str_eq(a->groups[i].name, b->groups[i].name);
+		cr_assert_eq(a->groups[i].gid, b->groups[i].gid);
+	}
+	cr_assert_eq(scim_prev_collect(a, &prev), 0);
+	cr_assert_eq(prev.n, 2, "the users only: a private group's gid is not idmap's");
+	scim_prev_free(&prev);
+	directory_free(a);
+	directory_free(b);
+}
+
+static const struct dir_refusal *note_on(const struct directory *d, const char *name)
+{
+	const struct dir_refusal *r = refusal(d, name);
+
+	cr_assert_not_null(r, "no note on %s", name);
+	cr_assert(r->corrected);
+	return r;
+}
+
+/* Never a private group that could be taken for another: the directory's
+ * own group of that name, id or gid wins, and so does another user's
+ * explicit gidNumber; the user is served with her number and a note. */
+Test(scim, private_group_never_collides_with_a_directory_group)
+{
+	struct scim_sync *s = new_sync(NULL);
+	struct directory *d;
+
+	add(s, SCIM_USERS, 5, 1,
+	    "{\"id\": \"u-bob\", \"userName\": \"bob\"},"
+	    "{\"id\": \"u-cy\", \"userName\": \"cy\", \"" EXT "\": {\"uidNumber\": 40001}},"
+	    "{\"id\": \"u-dan\", \"userName\": \"dan\", \"" EXT "\": {\"uidNumber\": 40002}},"
+	    "{\"id\": \"u-eve\", \"userName\": \"eve\", \"" EXT "\": {\"uidNumber\": 40003, \"gidNumber\": 40002}},"
+	    "{\"id\": \"u-fay\", \"userName\": \"fay\"}",
+	    NULL);
+	add(s, SCIM_GROUPS, 3, 1,
+	    "{\"id\": \"g-1\", \"displayName\": \"BOB\"},"
+	    "{\"id\": \"g-2\", \"displayName\": \"staff\", \"" GEXT "\": {\"gidNumber\": 40001}},"
+	    "{\"id\": \"u-fay\", \"displayName\": \"other\"}",
+	    NULL);
+	d = finish(s);
+	cr_assert_eq(d->n_groups, 3, "no private group made");
+	cr_assert_str_eq(note_on(d, "bob")->reason, "no private group: the directory has a group named BOB");
+	cr_assert_str_eq(note_on(d, "cy")->reason, "no private group: gid 40001 is directory group staff's");
+	cr_assert_str_eq(note_on(d, "dan")->reason, "no private group: gid 40002 is user eve's explicit gidNumber");
+	cr_assert_str_eq(note_on(d, "fay")->reason, "no private group: directory group other has the user's id");
+	cr_assert_eq(d->n_users, 5, "every user is still served");
+	directory_free(d);
 }
