@@ -134,6 +134,11 @@ size_t scim_sync_count(const struct scim_sync *s, enum scim_kind kind)
 	return kind == SCIM_USERS ? s->n_users : s->n_groups;
 }
 
+bool scim_sync_seen(const struct scim_sync *s, enum scim_kind kind, const char *id)
+{
+	return nametab_get(kind == SCIM_USERS ? &s->user_ids : &s->group_ids, id, NULL);
+}
+
 /* ---- JSON helpers ------------------------------------------------------ */
 
 static int parse_json(const char *buf, size_t len, const char *what, struct json_object **ret, char *err,
@@ -1016,6 +1021,37 @@ int scim_page_url(const char *base, enum scim_kind kind, uint64_t start, uint32_
 		n--;
 	if (asprintf(&u, "%.*s/%s?startIndex=%" PRIu64 "&count=%" PRIu32, (int)n, base,
 		     kind == SCIM_USERS ? "Users" : "Groups", start, count) < 0)
+		return -ENOMEM;
+	*ret = u;
+	return 0;
+}
+
+int scim_resource_url(const char *base, enum scim_kind kind, const char *id, char **ret)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(base), len = strlen(id), k = 0;
+	char *enc = malloc(len * 3 + 1), *u;
+	int r;
+
+	if (!enc)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)id[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-._~", c)) {
+			enc[k++] = (char)c;
+		} else {
+			enc[k++] = '%';
+			enc[k++] = hex[c >> 4];
+			enc[k++] = hex[c & 15];
+		}
+	}
+	enc[k] = '\0';
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	r = asprintf(&u, "%.*s/%s/%s", (int)n, base, kind == SCIM_USERS ? "Users" : "Groups", enc);
+	free(enc);
+	if (r < 0)
 		return -ENOMEM;
 	*ret = u;
 	return 0;

@@ -100,6 +100,9 @@ int scim_sync_add_page(struct scim_sync *s, enum scim_kind kind, uint64_t reques
 /* Number of distinct resources of a kind collected so far. */
 size_t scim_sync_count(const struct scim_sync *s, enum scim_kind kind);
 
+/* Whether a resource of that id was on a page (refused ones included). */
+bool scim_sync_seen(const struct scim_sync *s, enum scim_kind kind, const char *id);
+
 /*
  * Builds the raw directory from everything collected: conflicts refused,
  * members resolved, ids derived (prev: the assignments of the last good
@@ -147,6 +150,10 @@ int scim_parse_spconfig(const char *buf, size_t len, struct scim_spconfig *ret, 
 
 /* base + "/Users?startIndex=S&count=C" (or /Groups); base may end in '/'. */
 int scim_page_url(const char *base, enum scim_kind kind, uint64_t start, uint32_t count, char **ret);
+
+/* base + "/Users/<id>" (or /Groups), the id percent-encoded but for
+ * RFC 3986's unreserved characters. */
+int scim_resource_url(const char *base, enum scim_kind kind, const char *id, char **ret);
 
 /* The id assignments of a snapshot, keyed as scim_sync_finish() expects
  * ("u:<id>" -> uid, "g:<id>" -> gid), for entries that have an id. */

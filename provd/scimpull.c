@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "errbuf.h"
 #include "scimpull.h"
 
 #define SCIM_ACCEPT "application/scim+json, application/json"
@@ -227,6 +228,54 @@ static int pull_kind(struct pull *p, enum scim_kind kind, uint32_t count, struct
 	return 0;
 }
 
+/*
+ * Equal totals and counts do not prove a snapshot: a user deleted from a
+ * page already read while another is created further on leaves the total
+ * as it was, and the user who slid back onto the read page is never seen.
+ * So before anyone is deprovisioned for being absent, the server is asked
+ * for each served user and group (prev) that no page had: 404 (or 410)
+ * confirms it is gone, an answer means this pass missed it (-ESTALE).
+ * Skipped for a pull without users at all: the sync plan refuses that
+ * whole (and --force is the operator's word).
+ */
+static int confirm_gone(struct pull *p, struct scim_pull_result *ret, char *err, size_t errsz)
+{
+	const struct scim_pull_opts *o = p->o;
+	bool empty = scim_sync_count(p->s, SCIM_USERS) == 0;
+
+	for (size_t i = 0; i < o->n_prev; i++) {
+		const char *key = o->prev[i].key;
+		enum scim_kind kind = key[0] == 'u' ? SCIM_USERS : SCIM_GROUPS;
+		struct fetch_result res;
+		char why[256], *url;
+		int r;
+
+		if ((key[0] != 'u' && key[0] != 'g') || key[1] != ':' || scim_sync_seen(p->s, kind, key + 2))
+			continue;
+		if (empty && kind == SCIM_USERS)
+			continue;
+		r = scim_resource_url(o->base_url, kind, key + 2, &url);
+		if (r < 0)
+			return r;
+		r = get(o, url, ret, &res, why, sizeof(why));
+		free(url);
+		if (r == 0) {
+			fetch_result_free(&res);
+			errbuf_set(err, errsz, "%s: id %.128s was on no page, but the server still has it",
+				   kind == SCIM_USERS ? "/Users" : "/Groups", key + 2);
+			return -ESTALE;
+		}
+		if (r == -EPROTO && (res.http_code == 404 || res.http_code == 410)) {
+			ret->status = FETCH_OK;
+			ret->http_code = 0;
+			continue;
+		}
+		errbuf_set(err, errsz, "%s", why);
+		return r;
+	}
+	return 0;
+}
+
 /* One pass over /Users and /Groups: 0, -ESTALE when the pages do not form
  * one snapshot (the directory changed meanwhile), or another error. */
 static int pull_once(const struct scim_pull_opts *o, uint32_t count, struct scim_pull_result *ret, char *err,
@@ -245,6 +294,8 @@ static int pull_once(const struct scim_pull_opts *o, uint32_t count, struct scim
 	} else {
 		if (r == 0 && p.same)
 			r = parse_kept(&p, err, errsz); /* fewer pages than before */
+		if (r == 0)
+			r = confirm_gone(&p, ret, err, errsz);
 		if (r == 0)
 			r = scim_sync_finish(p.s, o->prev, o->n_prev, &ret->dir, err, errsz);
 	}

@@ -310,6 +310,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._spconfig()
         elif path in ("/Users", "/Groups"):
             self._list(path, query, fault)
+        elif path.startswith("/Users/") or path.startswith("/Groups/"):
+            self._one(path)
         elif path == "/directory.json":
             self._document(fault)
         elif path.startswith("/redirected/"):
@@ -479,6 +481,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         self._send(200, data)
 
+    def _one(self, path):
+        """GET /Users/<id> (RFC 7644 3.4.1): the resource, or 404."""
+        kind, _, rid = path[1:].partition("/")
+        rid = urllib.parse.unquote(rid)
+        with self.st.lock:
+            items = self.st.users if kind == "Users" else self.st.groups
+            found = [x for x in items if x.get("id") == rid]
+            data = json.dumps(found[0]).encode() if found else None
+        if data is None:
+            self._scim_error(404, "no such resource")
+        else:
+            self._send(200, data)
+
     def _churn(self, f, path, start):
         """The list changes between page `page` and the next of one pull,
         in each of the first `pulls` pulls (a pull starts at startIndex=1);
@@ -513,6 +528,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 new = gen_users(1, False, False, start=900000)[0] if kind == "/Users" else \
                     {"schemas": [GROUP_SCHEMA], "id": "g-churn", "displayName": "churngroup", "members": []}
             items.insert(0, copy.deepcopy(new))
+        elif op == "swap":
+            # one deleted from the pages served, one created at the end:
+            # the total holds, the next pages shift, one user goes unseen
+            i = self._find(items, f["id"]) if "id" in f else 0
+            del items[i]
+            new = f.get("resource") or gen_users(1, False, False, start=900001)[0]
+            items.append(copy.deepcopy(new))
         elif op == "reorder":
             if start - 1 < len(items):
                 items.insert(0, items.pop(start - 1))

@@ -77,6 +77,37 @@ check "the still-active user's process still runs" alive "$victim"
 check_eq "user000005 keeps her shell" /bin/bash "$(shell_of user000005)"
 check "sessions_ended names only user000000" \
 	bash -c "grep 'PROV_EVENT=sessions_ended' '$T/provd.log' | grep -v 'PROV_USER=user000000 ' | grep -q . && exit 1 || exit 0"
+check "journal: absent users were confirmed gone by id" \
+	bash -c "curl -sSf 'http://127.0.0.1:$DS_ADMIN/log' | grep -q '/scim/v2/Users/$gone_id'"
+
+# --- one deleted, one created: the total holds, the ids add up ---
+# user000006 opens page 2 now; with user000001 deleted after page 1 and a
+# user created at the end, she slides onto page 1 and is never seen. The
+# pull is only believed once the server says 404 for each absent user.
+swap_id=$(id_of user000001)
+sleeper 100006
+victim2=$SLEEPER
+sleeper 100001
+leaver2=$SLEEPER
+sleep 0.2
+fault "{\"mode\": \"churn\", \"op\": \"swap\", \"id\": \"$swap_id\", \"page\": 1, \"pulls\": 4}"
+rc=0; refresh || rc=$?
+check "delete + create between pages: refresh fails" test $rc -ne 0
+check "status: the absent user is still on the server" \
+	grep -q "/Users: id $(id_of user000006) was on no page, but the server still has it (4 pulls in a row, none consistent)" \
+	<<<"$(status_of last_sync_result)"
+sleep 1
+check "user000006's process is untouched" alive "$victim2"
+check "user000001's process is untouched (not consistent yet)" alive "$leaver2"
+check_eq "still only user000000 deprovisioned" 1 "$(deprovisioned)"
+check "the directory holds still: applied" refresh
+check "journal: user000001 removed" \
+	grep -q "PROV_EVENT=user_deprovisioned PROV_USER=user000001 .*PROV_REASON=removed" "$T/provd.log"
+check_eq "two deprovisioned in all" 2 "$(deprovisioned)"
+for i in $(seq 100); do alive "$leaver2" || break; sleep 0.1; done
+check "user000001's process is ended" bash -c "! kill -0 $leaver2 2>/dev/null"
+check "user000006's process still runs" alive "$victim2"
+check_eq "user900001 (created) is served" user900001 "$(getent passwd user900001 | cut -d: -f1)"
 
 # --- a user created in front, then a reorder: never a deprovisioning ---
 fault '{"mode": "churn", "op": "insert", "page": 1, "pulls": 1}'
@@ -88,7 +119,7 @@ check "a reorder between pages in every pull: refused" test $rc -ne 0
 check "status: the distinct ids do not add up" grep -q "partial result: 11 distinct resources but totalResults 12" \
 	<<<"$(status_of last_sync_result)"
 check "after the reorder, the next pull is consistent" refresh
-check_eq "still exactly one user deprovisioned" 1 "$(deprovisioned)"
+check_eq "still two deprovisioned" 2 "$(deprovisioned)"
 check "the still-active user's process still runs" alive "$victim"
 
 finish

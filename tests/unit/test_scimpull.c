@@ -403,3 +403,70 @@ Test(scimpull, every_attribute_name_in_another_case)
 		directory_free(res.dir);
 	}
 }
+
+/* Deleted from page 1 while another user is created at the end: the total
+ * holds and the ids add up, yet user000010 slid onto page 1 and was never
+ * seen. Before anyone is deprovisioned for being absent, the server is
+ * asked for her (GET /Users/<id>): she is there, so the pass is not a
+ * snapshot. The one really deleted answers 404 and goes. */
+Test(scimpull, absent_users_are_confirmed_gone_by_id)
+{
+	struct scim_pull_opts o = opts();
+	struct scim_pull_result first, res;
+	struct scim_prev prev;
+	struct json_object *log;
+	bool asked = false;
+
+	cr_assert_eq(pull(&first), 0, "%s", err);
+	cr_assert_eq(scim_prev_collect(first.dir, &prev), 0);
+	o.prev = prev.v;
+	o.n_prev = prev.n;
+
+	admin_do("/fault", "{\"mode\": \"churn\", \"op\": \"swap\", \"page\": 1, \"pulls\": 4}");
+	cr_assert_eq(scim_pull(&o, &res, err, sizeof(err)), -ESTALE);
+	cr_assert_null(res.dir);
+	cr_assert_str_eq(err, "/Users: id 2e2ac0ea-0000-4000-8000-000000000010 was on no page, but the server still"
+			      " has it (4 pulls in a row, none consistent)");
+
+	admin_do("/generate", "{\"users\": 25, \"groups\": 3, \"members_per_group\": 4, \"posix\": true}");
+	admin_do("/log/clear", "{}");
+	admin_do("/fault", "{\"mode\": \"churn\", \"op\": \"swap\", \"page\": 1, \"pulls\": 1}");
+	cr_assert_eq(scim_pull(&o, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res.attempts, 2);
+	cr_assert_eq(res.dir->n_users, 25);
+	cr_assert_null(user(res.dir, "user000000"));
+	cr_assert_not_null(user(res.dir, "user000010"));
+	cr_assert_not_null(user(res.dir, "user900001"));
+	log = server_log();
+	for (size_t i = 0; i < json_object_array_length(log); i++)
+		asked |= strcmp(log_field(log, i, "path"), "/scim/v2/Users/00000000-0000-4000-8000-000000000000") == 0;
+	cr_assert(asked, "the deleted user was confirmed gone by id");
+	json_object_put(log);
+	directory_free(res.dir);
+	scim_prev_free(&prev);
+	directory_free(first.dir);
+}
+
+/* Only absent ones are asked for, and a server error there fails the pull. */
+Test(scimpull, confirming_by_id_fails_whole_on_a_server_error)
+{
+	struct scim_pull_opts o = opts();
+	struct scim_pull_result first, res;
+	struct scim_prev prev;
+
+	cr_assert_eq(pull(&first), 0, "%s", err);
+	cr_assert_eq(scim_prev_collect(first.dir, &prev), 0);
+	o.prev = prev.v;
+	o.n_prev = prev.n;
+	cr_assert_eq(scim_pull(&o, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res.requests, 5, "nobody absent: nobody asked for");
+	directory_free(res.dir);
+
+	admin_do("/op", "{\"op\": \"delete_user\", \"id\": \"" FIRST_USER "\"}");
+	admin_do("/fault", "{\"mode\": \"http500\", \"paths\": [\"/Users/\"]}");
+	cr_assert_eq(scim_pull(&o, &res, err, sizeof(err)), -EPROTO);
+	cr_assert_null(res.dir);
+	cr_assert_not_null(strstr(err, "/Users/" FIRST_USER), "%s", err);
+	scim_prev_free(&prev);
+	directory_free(first.dir);
+}
