@@ -12,10 +12,13 @@
  * must report the same totalResults, and the distinct ids collected must
  * number exactly that total. SCIM pages by offset, so a user deleted or
  * created between two pages shifts the pages after it and a different,
- * still-active user would go unseen - and be deprovisioned. Such a pull is
- * read again from the start (attempts, with a pause), and when none is
- * consistent it fails whole with -ESTALE: nobody is deprovisioned on the
- * strength of it.
+ * still-active user would go unseen - and be deprovisioned. As a deletion
+ * plus a creation keeps both numbers, every entry of prev (the served
+ * snapshot) that no page had is asked for by id: only 404/410 confirms it
+ * is gone (a pull without any user skips this: the sync plan refuses it
+ * whole). A pull failing any of this is read again from the start
+ * (attempts, with a pause), and when none is consistent it fails whole
+ * with -ESTALE: nobody is deprovisioned on the strength of it.
  */
 #ifndef PROV_SCIMPULL_H
 #define PROV_SCIMPULL_H
