@@ -1,13 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "scimattr.h"
 
 /* Objects of more keys than this are checked by sorting their names, not
  * pairwise (a hostile resource may have thousands). */
 #define PAIRWISE_MAX 16
+
+static unsigned char fold(char c)
+{
+	unsigned char x = (unsigned char)c;
+
+	return x >= 'A' && x <= 'Z' ? (unsigned char)(x + ('a' - 'A')) : x;
+}
+
+/* ASCII case-insensitive order: attribute names are ASCII (RFC 7643
+ * section 2.1 ATTRNAME), and this runs for every attribute of every
+ * resource, so no locale tables. */
+static int name_cmp(const char *a, const char *b)
+{
+	while (*a && fold(*a) == fold(*b)) {
+		a++;
+		b++;
+	}
+	return (int)fold(*a) - (int)fold(*b);
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	return name_cmp(a, b) == 0;
+}
 
 struct json_object *scimattr_get(struct json_object *o, const char *key)
 {
@@ -19,7 +42,7 @@ struct json_object *scimattr_get(struct json_object *o, const char *key)
 		v = NULL;
 		json_object_object_foreach(o, k, val)
 		{
-			if (strcasecmp(k, key) == 0) {
+			if (same_name(k, key)) {
 				v = val;
 				break;
 			}
@@ -32,7 +55,7 @@ struct json_object *scimattr_get(struct json_object *o, const char *key)
 
 static int cmp_name(const void *a, const void *b)
 {
-	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+	return name_cmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Duplicates among the names of o itself. */
@@ -56,14 +79,14 @@ static const char *dup_here(struct json_object *o)
 	if (n > PAIRWISE_MAX) {
 		qsort(names, n, sizeof(*names), cmp_name);
 		for (i = 1; i < n && !found; i++)
-			if (strcasecmp(names[i - 1], names[i]) == 0)
+			if (same_name(names[i - 1], names[i]))
 				found = names[i];
 		free(names);
 		return found;
 	}
 	for (i = 1; i < n; i++)
 		for (size_t j = 0; j < i; j++)
-			if (strcasecmp(names[j], names[i]) == 0)
+			if (same_name(names[j], names[i]))
 				return names[i];
 	return NULL;
 }
