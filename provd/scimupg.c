@@ -63,11 +63,15 @@ static int taken_init(struct taken *t, const struct directory *d, const bool *ex
 	return r;
 }
 
-/* Why user u gets no private group, or NULL. */
+/* Why user u gets no private group, or NULL; "" when the directory has
+ * it already (a group of her exact name and her gid). */
 static const char *clash(const struct taken *t, const struct directory *d, const struct dir_user *u, char *why)
 {
 	uint32_t i;
 
+	if (nametab_get(&t->names, u->name, &i) && strcmp(d->groups[i].name, u->name) == 0 &&
+	    d->groups[i].gid == u->gid)
+		return "";
 	if (nametab_get(&t->names, u->name, &i))
 		snprintf(why, UPG_WHY_MAX, "no private group: the directory has a group named %.64s",
 			 d->groups[i].name);
@@ -112,9 +116,11 @@ int scimupg_add(struct directory *d, const bool *explicit_gid)
 
 		if (explicit_gid[i])
 			continue;
-		if (clash(&t, d, u, why))
+		const char *c = clash(&t, d, u, why);
+
+		if (c && c[0])
 			r = directory_add_note(d, DIR_KIND_USER, u->name, why);
-		else
+		else if (!c)
 			r = add_group(d, i);
 	}
 	taken_free(&t);

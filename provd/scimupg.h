@@ -11,7 +11,8 @@
  * says why:
  *  - a directory group has her name (ignoring case) or her SCIM id: the
  *    directory's group is the one that counts (admission then refuses it
- *    unless it is her private group already, admit.c);
+ *    unless it is her private group already, admit.c: a group of her exact
+ *    name and gid is, and then needs no note);
  *  - a directory group has her gid: that group is her primary group;
  *  - another user's explicit gidNumber is her gid: that user's primary
  *    group must not be named after her.

@@ -869,3 +869,20 @@ Test(scim, private_group_never_collides_with_a_directory_group)
 	cr_assert_eq(d->n_users, 5, "every user is still served");
 	directory_free(d);
 }
+
+/* The directory sends her private group itself (her name, her gid): that
+ * one is served, no second one made, nothing to note. */
+Test(scim, private_group_sent_by_the_directory_is_not_doubled)
+{
+	struct scim_sync *s = new_sync(NULL);
+	struct directory *d;
+
+	add(s, SCIM_USERS, 1, 1, "{\"id\": \"u-cy\", \"userName\": \"cy\", \"" EXT "\": {\"uidNumber\": 40001}}", NULL);
+	add(s, SCIM_GROUPS, 1, 1, "{\"id\": \"g-cy\", \"displayName\": \"cy\", \"" GEXT "\": {\"gidNumber\": 40001}}",
+	    NULL);
+	d = finish(s);
+	cr_assert_eq(d->n_groups, 1);
+	cr_assert_str_eq(d->groups[0].id, "g-cy");
+	cr_assert_eq(d->n_refused, 0);
+	directory_free(d);
+}
