@@ -1084,18 +1084,25 @@ int scim_prev_collect(const struct directory *d, struct scim_prev *ret)
 		if (asprintf(&k, "u:%s", d->users[i].id) < 0)
 			goto oom;
 		p.v[p.n++] = (struct idmap_prev){ .key = k, .id = d->users[i].uid };
-		if (nametab_put(&user_ids, d->users[i].id, 0, NULL) == -ENOMEM)
+		if (nametab_put(&user_ids, d->users[i].id, (uint32_t)i, NULL) == -ENOMEM)
 			goto oom;
 	}
 	for (size_t i = 0; i < d->n_groups; i++) {
+		const struct dir_group *g = &d->groups[i];
+		uint32_t ui;
 		char *k;
 
-		/* a private group's gid is its user's: not assigned by idmap */
-		if (!d->groups[i].id || nametab_get(&user_ids, d->groups[i].id, NULL))
+		if (!g->id)
 			continue;
-		if (asprintf(&k, "g:%s", d->groups[i].id) < 0)
+		/* A private group (her id, name and gid: scimupg.h) has its
+		 * user's gid, not one of idmap's. A group that merely shares an
+		 * id with a user (servers numbering each type from 1) is not. */
+		if (nametab_get(&user_ids, g->id, &ui) && strcmp(d->users[ui].name, g->name) == 0 &&
+		    d->users[ui].gid == g->gid)
+			continue;
+		if (asprintf(&k, "g:%s", g->id) < 0)
 			goto oom;
-		p.v[p.n++] = (struct idmap_prev){ .key = k, .id = d->groups[i].gid };
+		p.v[p.n++] = (struct idmap_prev){ .key = k, .id = g->gid };
 	}
 	nametab_free(&user_ids);
 	*ret = p;

@@ -886,3 +886,25 @@ Test(scim, private_group_sent_by_the_directory_is_not_doubled)
 	cr_assert_eq(d->n_refused, 0);
 	directory_free(d);
 }
+
+/* Some servers number users and groups from 1 each: group "1" is not user
+ * "1"'s private group, and keeps its derived gid across pulls. */
+Test(scim, group_sharing_an_id_with_a_user_is_still_in_prev)
+{
+	struct scim_sync *s = new_sync(NULL);
+	struct directory *d;
+	struct scim_prev prev;
+	bool found = false;
+
+	add(s, SCIM_USERS, 1, 1, "{\"id\": \"1\", \"userName\": \"ann\"}", NULL);
+	add(s, SCIM_GROUPS, 1, 1, "{\"id\": \"1\", \"displayName\": \"devs\"}", NULL);
+	d = finish(s);
+	cr_assert_eq(d->n_groups, 1, "no private group for ann: group 1 has her id");
+	cr_assert_eq(scim_prev_collect(d, &prev), 0);
+	cr_assert_eq(prev.n, 2);
+	for (size_t i = 0; i < prev.n; i++)
+		found |= strcmp(prev.v[i].key, "g:1") == 0 && prev.v[i].id == d->groups[0].gid;
+	cr_assert(found);
+	scim_prev_free(&prev);
+	directory_free(d);
+}
