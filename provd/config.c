@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "prov/protocol.h"
+#include "urlredact.h"
 #include "validate.h"
 
 #define CONFIG_LINE_MAX 4096
@@ -137,6 +138,7 @@ static int __attribute__((format(printf, 2, 3))) fail(struct parse *p, const cha
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	url_redact_inplace(msg, sizeof(msg)); /* a bad url = line may hold a credential */
 	if (p->line)
 		snprintf(p->err, p->errsz, "%s:%u: %s", p->path, p->line, msg);
 	else
