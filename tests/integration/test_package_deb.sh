@@ -211,6 +211,14 @@ check "a default=ignore profile lets carol in (so the checks above can fail)" pa
 cp "$W/prov.profile" "$R/usr/share/pam-configs/prov"
 in_chroot "$R" pam-auth-update --package
 check "restored profile denies carol again" denied carol acct_mgmt
+# The session line of before (default=ignore) would let bob in with the
+# symlink planted at his home: proof that the session check can fail.
+sed -i 's/user_unknown=ignore default=bad\]/user_unknown=ignore default=ignore]/' "$R/usr/share/pam-configs/prov"
+in_chroot "$R" pam-auth-update --package
+check "a default=ignore session line lets bob in (so the check above can fail)" pam bob open_session
+cp "$W/prov.profile" "$R/usr/share/pam-configs/prov"
+in_chroot "$R" pam-auth-update --package
+check "restored profile refuses bob's session again" denied bob open_session
 
 echo "== the RHEL authselect profile's account and session stack, same checks"
 # authselect renders packaging/rpm/authselect/prov/system-auth; without
