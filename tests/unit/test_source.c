@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Which source the config names (source.h): none (unconfigured), the
- * embedded demo only when asked for, file:// sources, and the source
- * identity kept beside the cache (issue 10). */
+/*
+ * source.c: which source the config names (none: unconfigured; the
+ * embedded demo only when asked for; file:// sources), the source
+ * identity kept beside the cache (issue 10), and what it reports about a
+ * URL, its origin and its errors, never showing the URL's userinfo or
+ * query (issue 8 section 4).
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -123,4 +127,40 @@ Test(source, writable_file_refused)
 	cr_assert_not_null(strstr(err, "writable by group or others"), "%s", err);
 	unlink(path);
 	rmdir(dir);
+}
+
+Test(source, error_never_shows_url_credentials)
+{
+	char origin[256] = "", errbuf[512] = "";
+	char *doc = NULL;
+	size_t len = 0;
+
+	cr_assert_eq(dir_strv_push(&cfg.urls, "https://bob:PW-SECRET@dir.example/d.json?X-Amz-Signature=Q-SECRET"), 0);
+	cr_assert_eq(source_fetch(&cfg, &doc, &len, origin, sizeof(origin), errbuf, sizeof(errbuf)), -EOPNOTSUPP);
+	cr_assert_null(strstr(errbuf, "SECRET"), "%s", errbuf);
+	cr_assert_not_null(strstr(errbuf, "https://***@dir.example/d.json?***"), "%s", errbuf);
+}
+
+Test(source, failover_origin_is_redacted)
+{
+	char path[] = "/tmp/prov-source-XXXXXX", url[128], origin[256] = "", errbuf[512] = "";
+	const char *text = "{\"prov_directory\": 1, \"serial\": 1, \"users\": []}";
+	char *doc = NULL;
+	size_t len = 0;
+	int fd = mkstemp(path);
+
+	if (geteuid() != 0)
+		cr_skip_test("source files must be root's");
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cr_assert_eq(chmod(path, 0644), 0);
+	snprintf(url, sizeof(url), "file://%s", path);
+	cr_assert_eq(dir_strv_push(&cfg.urls, "https://u:PW-SECRET@down.example/x?sig=Q-SECRET"), 0);
+	cr_assert_eq(dir_strv_push(&cfg.urls, url), 0);
+	cr_assert_eq(source_fetch(&cfg, &doc, &len, origin, sizeof(origin), errbuf, sizeof(errbuf)), 0, "%s", errbuf);
+	cr_assert_str_eq(origin, url);
+	cr_assert_str_eq(doc, text);
+	free(doc);
+	unlink(path);
 }
