@@ -13,7 +13,7 @@
 # is a failure, so this script cannot pass without running the tests.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 JOBS=$(nproc)
 # Integration tests at once: each runs in its own namespaces; the ones that
 # must be alone say so in tests/CMakeLists.txt (RUN_SERIAL, RESOURCE_LOCK).
