@@ -454,6 +454,14 @@ int state_reload(struct prov_state *st)
 		snprintf(st->cache_state, sizeof(st->cache_state), "not used (no source configured)");
 		st->last_ok = 0;
 	}
+	if (r == STATE_SOURCE_ASYNC && st->dir && strcmp(st->origin, "embedded demo") == 0) {
+		/* From the demo to a real source: the demo is no floor and no
+		 * base to compare the first pull with; serve nobody until it. */
+		log_msg(LOG_NOTICE, "reload: the embedded demo is no longer served");
+		release_served(st);
+		snprintf(st->origin, sizeof(st->origin), "-");
+		st->last_ok = 0;
+	}
 	if ((r < 0 || r == STATE_SOURCE_ASYNC) && st->doc) {
 		/* The source failed, or the sync pulls it later (the reload
 		 * hook starts it): re-admit what we serve under the new rules. */

@@ -289,6 +289,21 @@ Test(state, demo_url_serves_demo_never_cached)
 	cr_assert_eq(cache_read(statedir, &c, &clen, NULL, err, sizeof(err)), -ENOENT, "not by a reload either");
 }
 
+/* From the demo to a real source by a reload: the demo goes at once, so
+ * the first pull of the real source is neither compared with it nor
+ * guarded against "deprovisioning" the demo users. */
+Test(state, reload_from_demo_to_a_source_drops_the_demo)
+{
+	write_conf_urls("url = demo:");
+	init_state();
+	state_load_initial(&st);
+	cr_assert_not_null(st.dir);
+	copy_fixture(RT_FIX "/directory.json");
+	write_conf(NULL);
+	cr_assert_eq(state_reload(&st), 0);
+	cr_assert_null(st.dir, "nothing served until the sync's first pull");
+}
+
 /* A cache an older provd wrote from the embedded demo (no url) is neither
  * served nor a serial floor for the real directory configured now. */
 Test(state, cache_holding_the_demo_is_ignored)
