@@ -353,7 +353,10 @@ static void status_refusals(struct pairs *p, const struct directory *d)
 			return;
 		}
 		snprintf(key, sizeof(key), "refused.%zu", i + 1);
-		pair(p, key, "%s %s: %s", kind_name(d->refused[i].kind), d->refused[i].name ? d->refused[i].name : "?",
+		pair(p, key, "%s %s%s: %s", kind_name(d->refused[i].kind), d->refused[i].name ? d->refused[i].name : "?",
+		     d->refused[i].outcome == DIR_CORRECTED  ? " (corrected, served)"
+		     : d->refused[i].outcome == DIR_CONFLICT ? " (conflict, not served)"
+							     : "",
 		     d->refused[i].reason ? d->refused[i].reason : "?");
 	}
 }
@@ -425,7 +428,10 @@ static int h_status(struct dispatch_ctx *ctx, struct prov_reader *req, struct pr
 	pair(&p, "users", "%zu", d ? d->n_users : 0);
 	pair(&p, "groups", "%zu", d ? d->n_groups : 0);
 	pair(&p, "bindings", "%zu", d ? d->n_bindings : 0);
-	pair(&p, "refused", "%zu", d ? d->n_refused : 0);
+	/* The three outcomes of admission (README "Validation rules"). */
+	pair(&p, "refused", "%zu", directory_count_outcome(d, DIR_REFUSED));
+	pair(&p, "corrected", "%zu", directory_count_outcome(d, DIR_CORRECTED));
+	pair(&p, "conflict", "%zu", directory_count_outcome(d, DIR_CONFLICT));
 	/* For provctl doctor: whom the keys are for, which group sudoers needs. */
 	pair(&p, "keys_user", "%s", st->cfg.keys_user);
 	pair(&p, "sudo_group", "%s", st->cfg.sudo_group);

@@ -27,17 +27,29 @@ const char *demo_document(size_t *ret_len)
 int snapshot_build(const struct prov_config *cfg, const char *doc, size_t len, struct directory **ret, char *err,
 		   size_t errsz)
 {
+	return snapshot_build_prior(cfg, NULL, doc, len, ret, err, errsz);
+}
+
+int snapshot_admit(const struct prov_config *cfg, struct directory *d, struct directory **ret, char *err,
+		   size_t errsz)
+{
+	return snapshot_admit_prior(cfg, NULL, d, ret, err, errsz);
+}
+
+int snapshot_build_prior(const struct prov_config *cfg, const struct snapshot_prior *prior, const char *doc,
+			 size_t len, struct directory **ret, char *err, size_t errsz)
+{
 	struct directory *d = NULL;
 	int r;
 
 	r = docparse(doc, len, &d, err, errsz);
 	if (r < 0)
 		return r;
-	return snapshot_admit(cfg, d, ret, err, errsz);
+	return snapshot_admit_prior(cfg, prior, d, ret, err, errsz);
 }
 
-int snapshot_admit(const struct prov_config *cfg, struct directory *d, struct directory **ret, char *err,
-		   size_t errsz)
+int snapshot_admit_prior(const struct prov_config *cfg, const struct snapshot_prior *prior, struct directory *d,
+			 struct directory **ret, char *err, size_t errsz)
 {
 	struct dir_strv shells = { 0 };
 	struct localdb *local = NULL;
@@ -66,6 +78,9 @@ int snapshot_admit(const struct prov_config *cfg, struct directory *d, struct di
 		.reserved_gid = cfg->sudo_gid,
 		.shells = &shells,
 		.local = local,
+		.prev = prior ? prior->prev : NULL,
+		.known = prior ? prior->known : NULL,
+		.n_known = prior ? prior->n_known : 0,
 	};
 	r = admit_directory(d, &policy);
 	if (r == -EINVAL) {
