@@ -739,8 +739,10 @@ static int check_group(const struct directory *d, struct verdicts *v, size_t i, 
 	r = check_gid(v, i, g->name, g->gid, p);
 	if (r < 0 || v->why[i])
 		return r;
+	/* snapshot.c rejects such a directory whole before admission; a
+	 * caller that did not check gets an error, never a silent drop. */
 	if (g->members.n > PROV_GROUP_MEMBERS_MAX)
-		return refuse(v, i, "has %zu members, over the limit of %u", g->members.n, PROV_GROUP_MEMBERS_MAX);
+		return -E2BIG;
 	return check_group_vs_users(d, v, i, served_fold, refused_fold);
 }
 

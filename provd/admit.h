@@ -45,6 +45,8 @@ struct admit_policy {
  * the source. A uid/gid held by another identity in the prior (gone, in
  * quarantine) refuses the entry that claims it (DIR_CONFLICT).
  *
+ * -E2BIG when a group has more than PROV_GROUP_MEMBERS_MAX members (the
+ * directory is to be rejected whole: snapshot.c says so first);
  * 0; -EINVAL when the policy itself is unusable (no localdb, home_base or
  * default_shell not an absolute path, home_base "/"); or -ENOMEM (then d
  * may hold partial refusals and half-admitted entries: the caller drops it).

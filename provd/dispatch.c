@@ -235,6 +235,7 @@ static int enum_page(struct dispatch_ctx *ctx, struct prov_reader *req, struct p
 		return PROV_ST_INTERNAL;
 	for (i = cursor; i < total && n < PROV_ENUM_PAGE_MAX; i++) {
 		size_t before = reply->len;
+		bool over;
 
 		if (groups && i == d->n_groups) {
 			if (sudogroup_put(ctx, reply) != PROV_ST_OK && !reply->err) {
@@ -248,7 +249,8 @@ static int enum_page(struct dispatch_ctx *ctx, struct prov_reader *req, struct p
 		} else if (!put_removed_enum(ctx, reply, i - d->n_users)) {
 			continue; /* expired, or its name or uid is served again */
 		}
-		if (reply->err == -EMSGSIZE || reply->len - PROV_HEADER_SIZE > PROV_MAX_BODY) {
+		over = !reply->err && reply->len - PROV_HEADER_SIZE > PROV_MAX_BODY;
+		if (reply->err == -EMSGSIZE || (over && (n > 0 || !groups))) {
 			reply->len = before; /* does not fit: it opens the next page */
 			reply->err = 0;
 			break;
@@ -261,6 +263,10 @@ static int enum_page(struct dispatch_ctx *ctx, struct prov_reader *req, struct p
 			continue;
 		}
 		n++;
+		if (over) {
+			i++; /* a group too big for a page of its own kind: alone */
+			break;
+		}
 	}
 	if (i < total && n == 0 && i == cursor)
 		return PROV_ST_INTERNAL; /* one record larger than a page: never loop the client */
@@ -513,6 +519,9 @@ int dispatch_request(struct prov_state *st, const struct dispatch_peer *peer, co
 	}
 	if (status != PROV_ST_OK)
 		prov_writer_begin(w); /* non-OK replies carry no body */
+	/* Only a group reply may pass PROV_MAX_BODY: clients refuse the rest. */
+	if (w->len - PROV_HEADER_SIZE > prov_reply_body_max(hdr->type))
+		w->err = -EMSGSIZE;
 	if (prov_writer_finish(w, hdr->type, (uint32_t)status) < 0) {
 		status = PROV_ST_INTERNAL;
 		prov_writer_begin(w);

@@ -11,6 +11,7 @@
 #include "docparse.h"
 #include "errbuf.h"
 #include "localdb.h"
+#include "prov/protocol.h"
 #include "snapshot.h"
 
 /* Linker symbols around the embedded packaging/demo-directory.json
@@ -48,6 +49,23 @@ int snapshot_build_prior(const struct prov_config *cfg, const struct snapshot_pr
 	return snapshot_admit_prior(cfg, prior, d, ret, err, errsz);
 }
 
+/* Limits that no entry may pass without rejecting the whole pull: serving
+ * a group without some of its members would silently take a grant away
+ * from them (issue 9 §6), refusing it would take it from all. */
+static int check_limits(const struct directory *d, char *err, size_t errsz)
+{
+	for (size_t i = 0; i < d->n_groups; i++)
+		if (d->groups[i].members.n > PROV_GROUP_MEMBERS_MAX) {
+			errbuf_set(err, errsz,
+				   "group %.64s has %zu members, over the limit of %u: the whole directory is "
+				   "rejected rather than serve it without some of them",
+				   d->groups[i].name ? d->groups[i].name : "?", d->groups[i].members.n,
+				   PROV_GROUP_MEMBERS_MAX);
+			return -E2BIG;
+		}
+	return 0;
+}
+
 int snapshot_admit_prior(const struct prov_config *cfg, const struct snapshot_prior *prior, struct directory *d,
 			 struct directory **ret, char *err, size_t errsz)
 {
@@ -56,6 +74,9 @@ int snapshot_admit_prior(const struct prov_config *cfg, const struct snapshot_pr
 	struct admit_policy policy;
 	int r;
 
+	r = check_limits(d, err, errsz);
+	if (r < 0)
+		goto out;
 	r = localdb_load(cfg->passwd_file, cfg->group_file, &local, err, errsz);
 	if (r < 0)
 		goto out;

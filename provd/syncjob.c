@@ -250,9 +250,10 @@ static void decide_document(const struct syncjob_in *in, struct syncjob_out *out
 	r = snapshot_admit_prior(&in->cfg, &(struct snapshot_prior){ in->old, in->known, in->n_known }, raw, &cand,
 				 why, sizeof(why));
 	if (r < 0) {
-		out->result = SYNCJOB_FAILED;
+		/* Over a hard limit (E2BIG) is about the data: rejected. */
+		out->result = r == -E2BIG ? SYNCJOB_REJECTED : SYNCJOB_FAILED;
 		out->error = r;
-		out->transient = true;
+		out->transient = r != -E2BIG;
 		set_reason(out, "cannot admit the directory: %s", why);
 		return;
 	}
@@ -513,9 +514,10 @@ static void pull_scim(const struct syncjob_in *in, struct syncjob_out *out)
 	r = snapshot_admit_prior(&in->cfg, &(struct snapshot_prior){ in->old, in->known, in->n_known }, raw, &cand,
 				 why, sizeof(why));
 	if (r < 0) {
-		out->result = SYNCJOB_FAILED;
+		/* Over a hard limit (E2BIG) is about the data: rejected. */
+		out->result = r == -E2BIG ? SYNCJOB_REJECTED : SYNCJOB_FAILED;
 		out->error = r;
-		out->transient = true;
+		out->transient = r != -E2BIG;
 		set_reason(out, "cannot admit the directory: %s", why);
 		return;
 	}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "admit.h"
+#include "prov/protocol.h"
 #include "docparse.h"
 #include "localdb.h"
 #include "validate.h"
@@ -483,23 +484,45 @@ Test(admit, invariant1_groups)
 	directory_free(d);
 }
 
-Test(admit, group_member_limit)
+Test(admit, big_group_is_served_whole)
 {
-	size_t n = 16385, cap = n * 10 + 256, off;
+	/* Issue 9 §6: a 50,000-member group was refused whole (its members
+	 * silently lost what it grants). Now it is served with all of them. */
+	size_t n = 50000, cap = n * 48 + 256, off;
 	char *buf = malloc(cap);
 	struct directory *d;
+	const struct dir_group *g;
 
 	cr_assert_not_null(buf);
-	off = (size_t)snprintf(buf, cap,
-			       "{\"prov_directory\":1,\"serial\":1,\"users\":[{\"name\":\"alice\",\"uid\":20001}],"
-			       "\"groups\":[{\"name\":\"big\",\"gid\":30001,\"members\":[");
+	off = (size_t)snprintf(buf, cap, "{\"prov_directory\":1,\"serial\":1,\"users\":[");
 	for (size_t i = 0; i < n; i++)
-		off += (size_t)snprintf(buf + off, cap - off, "%s\"alice\"", i ? "," : "");
-	off += (size_t)snprintf(buf + off, cap - off, "]},{\"name\":\"small\",\"gid\":30002,\"members\":[\"alice\"]}]}");
+		off += (size_t)snprintf(buf + off, cap - off, "%s{\"name\":\"u%zu\",\"uid\":%zu}", i ? "," : "", i,
+					100000 + i);
+	off += (size_t)snprintf(buf + off, cap - off, "],\"groups\":[{\"name\":\"all\",\"gid\":30001,\"members\":[");
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(buf + off, cap - off, "%s\"u%zu\"", i ? "," : "", i);
+	off += (size_t)snprintf(buf + off, cap - off, "]}]}");
+	cr_assert_lt(off, cap);
 	d = admit_parsed(parse_buf(buf, off));
 	free(buf);
-	expect_group_refused(d, "big", "has 16385 members, over the limit of 16384");
-	cr_expect_not_null(directory_group_by_name(d, "small"));
+	g = directory_group_by_name(d, "all");
+	cr_assert_not_null(g);
+	cr_expect_eq(g->members.n, n);
+	cr_expect_eq(d->n_refused, 0);
+	directory_free(d);
+}
+
+Test(admit, group_over_the_member_limit_is_an_error_not_a_drop)
+{
+	struct directory *d = directory_new();
+	struct dir_group *g = directory_add_group(d);
+
+	g->id = strdup("g");
+	g->name = strdup("huge");
+	g->gid = 30001;
+	for (size_t i = 0; i <= PROV_GROUP_MEMBERS_MAX; i++)
+		cr_assert_eq(dir_strv_push(&g->members, "x"), 0);
+	cr_expect_eq(admit_directory(d, &policy), -E2BIG);
 	directory_free(d);
 }
 
