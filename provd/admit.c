@@ -638,6 +638,28 @@ static const char *check_ssh_key(const char *k)
 	return NULL;
 }
 
+/*
+ * What is wrong with key k, or NULL. The hook for the SSH key parser
+ * (issue 9 §5, provd/sshkey.c): a key it does not accept as a plain key
+ * (known type, blob that decodes and matches, allowed options) returns
+ * its reason here and is dropped by drop_key() as corrected, the user's
+ * other keys staying served.
+ */
+static const char *key_problem(const char *k)
+{
+	return check_ssh_key(k);
+}
+
+/* Drops key k of user u (outcome corrected, the reason named). The caller
+ * frees the key's string. */
+static int drop_key(struct directory *d, const struct dir_user *u, size_t k, const char *why)
+{
+	char note[PROV_REASON_MAX];
+
+	snprintf(note, sizeof(note), "ssh_keys[%zu] %s: dropped", k, why);
+	return directory_add_note(d, DIR_KIND_USER, u->name, note);
+}
+
 static int user_keys(struct directory *d, size_t i)
 {
 	struct dir_user *u = &d->users[i];
@@ -645,8 +667,7 @@ static int user_keys(struct directory *d, size_t i)
 	int r = 0;
 
 	for (size_t k = 0; k < u->ssh_keys.n; k++) {
-		const char *why = check_ssh_key(u->ssh_keys.v[k]);
-		char note[PROV_REASON_MAX];
+		const char *why = key_problem(u->ssh_keys.v[k]);
 
 		if (!why && out >= PROV_SSH_KEYS_MAX)
 			why = "is over the limit of 64 keys";
@@ -654,9 +675,8 @@ static int user_keys(struct directory *d, size_t i)
 			u->ssh_keys.v[out++] = u->ssh_keys.v[k];
 			continue;
 		}
-		snprintf(note, sizeof(note), "ssh_keys[%zu] %s: dropped", k, why);
 		if (r == 0)
-			r = directory_add_note(d, DIR_KIND_USER, u->name, note);
+			r = drop_key(d, u, k, why);
 		free(u->ssh_keys.v[k]);
 	}
 	u->ssh_keys.n = out;

@@ -62,7 +62,7 @@
  * (provd never serves a group without some of its members). */
 #define PROV_GROUP_MEMBERS_MAX 2097152u
 #define PROV_GROUPS_PER_USER_MAX 1024u  /* gids answered for initgroups */
-#define PROV_ENUM_PAGE_MAX   256u       /* entries per enumeration page */
+#define PROV_ENUM_PAGE_MAX   4096u      /* entries per enumeration page (getent passwd of 100k users: 25 pages) */
 #define PROV_STATUS_PAIRS_MAX 128u
 #define PROV_STATUS_STR_MAX  1024u
 #define PROV_SSH_KEY_MAX     16384u     /* one authorized_keys line */

@@ -316,7 +316,7 @@ Test(dispatch, pw_enum_paging)
 {
 	uint32_t cursor = 0, n, total = 0, pages = 0;
 
-	restart_with(600, 0, 0);
+	restart_with(2 * PROV_ENUM_PAGE_MAX + 88, 0, 0);
 	while (cursor != PROV_ENUM_END) {
 		uint32_t next = enum_page(PROV_OP_PW_ENUM, cursor, &n), i;
 
@@ -334,8 +334,8 @@ Test(dispatch, pw_enum_paging)
 		cr_assert(next == PROV_ENUM_END || next == total, "next %u after %u entries", next, total);
 		cursor = next;
 	}
-	cr_assert_eq(total, 600);
-	cr_assert_eq(pages, 3, "256 + 256 + 88");
+	cr_assert_eq(total, 2 * PROV_ENUM_PAGE_MAX + 88);
+	cr_assert_eq(pages, 3, "PROV_ENUM_PAGE_MAX twice, then 88");
 }
 
 /* 256 groups of 200 members with 32-byte names (7,244 bytes each on the
