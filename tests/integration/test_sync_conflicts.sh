@@ -75,7 +75,9 @@ check "alice back" refresh
 check "alice may log in again" may_log_in alice
 : >"$T/provd.log.mark"
 lines=$(wc -l <"$T/provd.log")
-doc 4 /home/alice '{"id": "id-ALICE", "name": "ALICE", "uid": 150012, "gid": 150012}'
+# The same serial: nothing served changes (a no-op plan, as a SCIM pull
+# without a change is); only the refusal is news.
+doc 3 /home/alice '{"id": "id-ALICE", "name": "ALICE", "uid": 150012, "gid": 150012}'
 check "pull adding ALICE" refresh
 check "alice keeps working" may_log_in alice
 check_eq "alice keeps resolving" "alice:*:150011:150011::/home/alice:/bin/bash" "$(getent passwd alice)"
