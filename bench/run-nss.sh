@@ -309,6 +309,9 @@ EOF
 	cat /etc/group "$T/big.group" > "$T/etc/group.huge"
 	chmod 644 "$T/etc/passwd.huge" "$T/etc/group.huge"
 	write_config "$T/provd-big.conf" "file://$T/big.json"
+	# A fresh state: the 10,000 users of the first rows would otherwise
+	# linger as removed users (deprovisioned_retention) beside these.
+	rm -rf "${T:?}/state"/*
 }
 
 mount_huge_files() {

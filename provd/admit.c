@@ -53,6 +53,7 @@
 #include "admit.h"
 #include "hashtab.h"
 #include "prov/protocol.h"
+#include "sshkey.h"
 #include "validate.h"
 
 /* Inactive users stay resolvable (file ownership) but cannot log in. */
@@ -620,38 +621,9 @@ static int user_shell(struct directory *d, size_t i, const struct admit_policy *
 	return u->shell ? 0 : -ENOMEM;
 }
 
-/* One authorized_keys line: printable ASCII only. A newline in a key would
- * let the directory add a second key (with options) behind the first. */
-static const char *check_ssh_key(const char *k)
-{
-	size_t len = strlen(k);
-
-	if (len == 0)
-		return "is empty";
-	if (len > PROV_SSH_KEY_MAX)
-		return "is too long";
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)k[i] < 0x20 || (unsigned char)k[i] >= 0x7f)
-			return "contains a control character or a non-ASCII byte";
-	if (strspn(k, " ") == len)
-		return "is blank";
-	return NULL;
-}
-
-/*
- * What is wrong with key k, or NULL. The hook for the SSH key parser
- * (issue 9 §5, provd/sshkey.c): a key it does not accept as a plain key
- * (known type, blob that decodes and matches, allowed options) returns
- * its reason here and is dropped by drop_key() as corrected, the user's
- * other keys staying served.
- */
-static const char *key_problem(const char *k)
-{
-	return check_ssh_key(k);
-}
-
-/* Drops key k of user u (outcome corrected, the reason named). The caller
- * frees the key's string. */
+/* Drops key k of user u (outcome corrected, the reason named): a key
+ * sshkey_check() (sshkey.c) does not accept as a plain key is dropped,
+ * the user's other keys staying served. The caller frees the string. */
 static int drop_key(struct directory *d, const struct dir_user *u, size_t k, const char *why)
 {
 	char note[PROV_REASON_MAX];
@@ -660,14 +632,15 @@ static int drop_key(struct directory *d, const struct dir_user *u, size_t k, con
 	return directory_add_note(d, DIR_KIND_USER, u->name, note);
 }
 
-static int user_keys(struct directory *d, size_t i)
+static int user_keys(struct directory *d, size_t i, const struct admit_policy *p)
 {
+	enum sshkey_options opts = p->key_options_restrict ? SSHKEY_OPTIONS_RESTRICT : SSHKEY_OPTIONS_NONE;
 	struct dir_user *u = &d->users[i];
 	size_t out = 0;
 	int r = 0;
 
 	for (size_t k = 0; k < u->ssh_keys.n; k++) {
-		const char *why = key_problem(u->ssh_keys.v[k]);
+		const char *why = sshkey_check(u->ssh_keys.v[k], opts);
 
 		if (!why && out >= PROV_SSH_KEYS_MAX)
 			why = "is over the limit of 64 keys";
@@ -698,7 +671,7 @@ static int user_corrections(struct directory *d, const struct admit_policy *p)
 		}
 		r = user_shell(d, i, p);
 		if (r == 0)
-			r = user_keys(d, i);
+			r = user_keys(d, i, p);
 	}
 	return r;
 }

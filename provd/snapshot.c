@@ -92,6 +92,7 @@ int snapshot_admit_prior(const struct prov_config *cfg, const struct snapshot_pr
 	policy = (struct admit_policy){
 		.min_id = cfg->min_id,
 		.max_id = cfg->max_id,
+		.key_options_restrict = cfg->key_options_restrict,
 		.home_base = cfg->home_base,
 		.default_shell = cfg->default_shell,
 		.nologin_shell = cfg->nologin_shell,
