@@ -108,12 +108,16 @@ static const char *or_null(const char *s)
 	return s && s[0] ? s : NULL;
 }
 
-/* One audit line per decision (DESIGN invariant 10). */
+/* One audit line per decision (DESIGN invariant 10). A peer other than
+ * root asks about itself as often as it likes: its lines are rate-limited
+ * per uid (log.h), root's (sshd, login, su) never are. */
 static void audit_decision(const struct dispatch_ctx *ctx, const char *event, const struct login_req *r,
 			   const struct decision *d)
 {
 	char peer[16];
 
+	if (!log_peer_allowed(ctx->peer->uid))
+		return;
 	snprintf(peer, sizeof(peer), "%u", (unsigned)ctx->peer->uid);
 	log_event(decision_priority(d), event,
 		  LOG_FIELDS({ "PROV_USER", r->user }, { "PROV_SERVICE", or_null(r->service) },
@@ -129,6 +133,8 @@ static void audit_refused_peer(const struct dispatch_ctx *ctx, const char *reque
 {
 	char peer[16];
 
+	if (!log_peer_allowed(ctx->peer->uid))
+		return;
 	snprintf(peer, sizeof(peer), "%u", (unsigned)ctx->peer->uid);
 	log_event(LOG_NOTICE, "request_denied",
 		  LOG_FIELDS({ "PROV_REQUEST", request }, { "PROV_USER", user }, { "PROV_PEER_UID", peer }),

@@ -27,6 +27,7 @@ struct prov_stats {
 	uint64_t bad_frames;       /* connections dropped for a malformed frame */
 	uint64_t timeouts;         /* connections dropped for being too slow */
 	uint64_t clients_rejected; /* accepted and closed at once: max_clients */
+	uint64_t over_budget;      /* dropped: the pinned-memory budget (server.h) */
 	unsigned clients;          /* connections open now */
 };
 

@@ -593,3 +593,145 @@ Test(server, fd_exhaustion_pauses_accepting)
 	lookup_alice_ok(sock);
 	cr_assert_eq(waitpid(child, NULL, WNOHANG), 0, "still running");
 }
+
+/* ---- budgets (DESIGN invariant 12) ---- */
+
+/* Connects to path as uid (the peer credentials are taken at connect time,
+ * so an effective uid for the connect() alone is enough). As a non-root
+ * test run, only our own uid is possible. */
+static int connect_as(const char *path, uid_t uid)
+{
+	int fd;
+
+	if (geteuid() == uid)
+		return raw_connect(path);
+	cr_assert_eq(geteuid(), 0, "only root can connect as another uid");
+	cr_assert_eq(seteuid(uid), 0);
+	fd = raw_connect(path);
+	cr_assert_eq(seteuid(0), 0);
+	return fd;
+}
+
+/* A uid that is not root: nobody when we are root, else ourselves. */
+static uid_t unprivileged_uid(void)
+{
+	return geteuid() == 0 ? 65534 : geteuid();
+}
+
+static void open_dir_for_others(void)
+{
+	/* mkdtemp made it 0700: let another uid reach the public socket */
+	cr_assert_eq(chmod(dir, 0755), 0);
+}
+
+/* The public socket full does not refuse or delay the private one (PAM,
+ * refresh): it has its own budget. Fails on a shared max_clients. */
+Test(server, private_socket_has_its_own_budget)
+{
+	int fds[3], extra, i;
+	int64_t t0;
+
+	write_conf(3);
+	start_server();
+	for (i = 0; i < 3; i++)
+		fds[i] = raw_connect(sock);
+	extra = raw_connect(sock);
+	cr_assert_geq(wait_closed(extra, 500), 0, "the public socket is full");
+	close(extra);
+	t0 = now_ms();
+	lookup_alice_ok(psock);
+	cr_assert_lt(now_ms() - t0, 1000, "the private socket answered at once");
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
+/* One uid holds at most max_clients_per_uid public connections; the next
+ * is closed at once, and someone else is still served. */
+Test(server, per_uid_budget)
+{
+	int fds[2], extra, i;
+	uid_t u = unprivileged_uid();
+	int64_t took;
+
+	open_dir_for_others();
+	conf_per_uid = 2;
+	write_conf(1024);
+	start_server();
+	for (i = 0; i < 2; i++)
+		fds[i] = connect_as(sock, u);
+	extra = connect_as(sock, u);
+	took = wait_closed(extra, 500);
+	cr_assert_geq(took, 0, "the uid's third connection was not closed");
+	cr_assert_lt(took, 300);
+	close(extra);
+	/* the held ones still work */
+	{
+		uint8_t req[64], body[1024];
+		struct prov_header h;
+		size_t n = build_name_req(req, sizeof(req), PROV_OP_PW_BY_NAME, "alice");
+
+		send_all(fds[0], req, n);
+		cr_assert_eq(read_reply(fds[0], &h, body, sizeof(body)), 0);
+		expect_alice(&h, body);
+	}
+	if (geteuid() == 0) {
+		int more[3];
+
+		/* root is not counted; another uid has its own budget */
+		for (i = 0; i < 3; i++)
+			more[i] = raw_connect(sock);
+		lookup_alice_ok(sock);
+		for (i = 0; i < 3; i++)
+			close(more[i]);
+		extra = connect_as(sock, 1000);
+		cr_assert_lt(wait_closed(extra, 300), 0, "uid 1000 was refused for nobody's connections");
+		close(extra);
+	}
+	close(fds[1]);
+	usleep(100000);
+	extra = connect_as(sock, u);
+	cr_assert_lt(wait_closed(extra, 300), 0, "a connection that left frees its place");
+	close(extra);
+	close(fds[0]);
+}
+
+/* An idle connection after a reply is on the deadline too. */
+Test(server, idle_after_reply_dropped)
+{
+	uint8_t req[64], body[1024];
+	struct prov_header h;
+	size_t n = build_name_req(req, sizeof(req), PROV_OP_PW_BY_NAME, "alice");
+	int64_t took;
+	int fd;
+
+	start_server();
+	fd = raw_connect(sock);
+	send_all(fd, req, n);
+	cr_assert_eq(read_reply(fd, &h, body, sizeof(body)), 0);
+	took = wait_closed(fd, TIMEOUT_MS * 3);
+	cr_assert_geq(took, TIMEOUT_MS - 200);
+	close(fd);
+}
+
+/* Request bodies held by slow public clients are bounded in total: past
+ * the budget a client is dropped, and small requests still go through. */
+Test(server, pinned_memory_budget)
+{
+	uint8_t hdr[PROV_HEADER_SIZE];
+	int a, b;
+
+	child_pinned_max = 100000;
+	start_server();
+	prov_header_encode(hdr, PROV_OP_PW_BY_NAME, 0, 60000);
+	a = raw_connect(sock);
+	send_all(a, hdr, sizeof(hdr));
+	usleep(100000);
+	b = raw_connect(sock);
+	send_all(b, hdr, sizeof(hdr));
+	cr_assert_geq(wait_closed(b, 500), 0, "the second 60 kB body was taken past the budget");
+	cr_assert_lt(wait_closed(a, 200), 0, "the first one is within budget");
+	lookup_alice_ok(sock);
+	lookup_alice_ok(psock);
+	close(a);
+	close(b);
+}
