@@ -56,6 +56,7 @@ struct prov_state {
 	bool config_optional;  /* the default path: a missing file means defaults */
 
 	struct directory *dir; /* served snapshot; NULL = none (lookups: UNAVAILABLE) */
+	uint64_t generation;   /* bumped at every swap of dir or cfg (derived.h) */
 	char *doc;             /* the exact bytes dir was built from */
 	size_t doc_len;
 	char origin[STATE_TEXT_MAX];      /* "cache", "file:///srv/dir.json", "embedded demo" */
