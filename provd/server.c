@@ -22,6 +22,7 @@
 #include "listen.h"
 #include "log.h"
 #include "wire.h"
+#include "worker.h"
 
 #define MAX_EVENTS 64
 #define REJECT_LOG_INTERVAL_MS 10000
@@ -945,6 +946,10 @@ int server_new(struct prov_state *st, struct server **ret, char *err, size_t err
 		snprintf(err, errsz, "watchdog: %s", strerror(-r));
 		goto fail;
 	}
+	/* After setup_signals(): the thread inherits the blocked mask. */
+	r = worker_start(s);
+	if (r < 0)
+		log_msg(LOG_WARNING, "no worker thread (%s): homes are created in the loop", strerror(-r));
 	*ret = s;
 	return 0;
 fail:
@@ -958,6 +963,8 @@ void server_free(struct server *s)
 
 	if (!s)
 		return;
+	if (worker_running())
+		worker_stop(); /* before the watches go: it unwatches its own */
 	while (s->head)
 		client_close(s, s->head);
 	while (s->deferred)

@@ -29,6 +29,7 @@ static int activation_fd = -1; /* a listening socket handed over as systemd woul
 static rlim_t child_nofile;     /* descriptors the child may open once serving; 0 = no limit */
 static unsigned conf_per_uid;   /* max_clients_per_uid for write_conf(); 0 = the default */
 static size_t child_pinned_max; /* server_set_pinned_max() in the child; 0 = the default */
+static char conf_extra[512];    /* appended to write_conf()'s text (more sections) */
 
 static inline void write_file(const char *path, const char *text, size_t len)
 {
@@ -53,7 +54,7 @@ static inline void copy_doc(const char *fixture)
 
 static inline void write_conf(unsigned max_clients)
 {
-	char text[2048];
+	char text[2560];
 
 	snprintf(text, sizeof(text),
 		 "[directory]\nurl = file://%s\n[accounts]\npasswd_file = " RT_FIX "/passwd\n"
@@ -61,6 +62,7 @@ static inline void write_conf(unsigned max_clients)
 		 "[paths]\nstate_dir = %s/state\nruntime_dir = %s\n"
 		 "[server]\nclient_timeout = %u\nmax_clients = %u\nmax_clients_per_uid = %u\n",
 		 docpath, dir, rundir, TIMEOUT_MS, max_clients, conf_per_uid ? conf_per_uid : 64);
+	strncat(text, conf_extra, sizeof(text) - strlen(text) - 1);
 	write_file(conf, text, strlen(text));
 }
 
@@ -81,6 +83,7 @@ static inline void srv_setup(const char *prefix)
 	child_nofile = 0;
 	conf_per_uid = 0;
 	child_pinned_max = 0;
+	conf_extra[0] = '\0';
 }
 
 static inline void stop_child(void)

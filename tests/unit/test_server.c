@@ -735,3 +735,94 @@ Test(server, pinned_memory_budget)
 	close(a);
 	close(b);
 }
+
+/* ---- slow work off the loop (DESIGN invariant 12) ---- */
+
+static size_t build_login_req(uint8_t *buf, size_t cap, uint16_t type, const char *user)
+{
+	struct prov_writer w;
+
+	prov_writer_init(&w, buf, cap);
+	prov_writer_begin(&w);
+	prov_put_str(&w, user, PROV_NAME_MAX);
+	prov_put_str(&w, "sshd", PROV_SERVICE_MAX);
+	prov_put_str(&w, "127.0.0.1", PROV_RHOST_MAX);
+	prov_put_str(&w, "ssh", PROV_TTY_MAX);
+	cr_assert_eq(prov_writer_finish(&w, type, 0), 0);
+	return w.len;
+}
+
+/* A home whose skel copy takes a while is made on the worker thread: a
+ * lookup sent after SESSION_OPEN is answered before it, and SESSION_OPEN
+ * is still answered (ALLOW, home made) when the copy is done. Fails when
+ * the loop makes the home itself: the lookup then waits for the copy. */
+Test(server, home_creation_does_not_block_lookups)
+{
+	static const char DOC[] =
+		"{\"prov_directory\": 1, \"serial\": 1, \"users\": ["
+		"{\"name\": \"alice\", \"uid\": 20001, \"gid\": 20001, \"gecos\": \"Alice A\", \"home\": \"%s/home/alice\","
+		" \"shell\": \"/bin/bash\"},"
+		"{\"name\": \"slow\", \"uid\": 20010, \"gid\": 20010, \"home\": \"%s/home/slow\", \"shell\": \"/bin/bash\"}],"
+		" \"groups\": [], \"bindings\": [{\"name\": \"b\", \"users\": [\"slow\"], \"grants\": [\"login\"]}]}";
+	char path[256], doc[1024], filler[4096];
+	uint8_t req[512], body[2048];
+	struct prov_header h;
+	struct pollfd pfd;
+	struct stat stt;
+	size_t n;
+	int pf, lf, i;
+
+	if (geteuid() != 0)
+		cr_skip_test("home creation needs root (chown)");
+	snprintf(doc, sizeof(doc), DOC, dir, dir);
+	write_file(docpath, doc, strlen(doc));
+	snprintf(path, sizeof(path), "%s/home", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/skel", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	memset(filler, 'x', sizeof(filler));
+	for (i = 0; i < 4000; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/skel/f%04d", dir, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(write(fd, filler, sizeof(filler)), (ssize_t)sizeof(filler));
+		close(fd);
+	}
+	snprintf(conf_extra, sizeof(conf_extra), "[accounts]\nhome_base = %s/home\n[login]\nskel_dir = %s/skel\n", dir,
+		 dir);
+	write_conf(1024);
+	start_server();
+
+	pf = raw_connect(psock);
+	n = build_login_req(req, sizeof(req), PROV_OP_SESSION_OPEN, "slow");
+	send_all(pf, req, n);
+	usleep(20000); /* the loop has taken SESSION_OPEN */
+	lf = raw_connect(sock);
+	n = build_name_req(req, sizeof(req), PROV_OP_PW_BY_NAME, "alice");
+	send_all(lf, req, n);
+	cr_assert_eq(read_reply(lf, &h, body, sizeof(body)), 0);
+	expect_alice(&h, body);
+	pfd = (struct pollfd){ .fd = pf, .events = POLLIN };
+	cr_assert_eq(poll(&pfd, 1, 0), 0, "SESSION_OPEN was answered before the lookup: the loop copied skel");
+
+	cr_assert_eq(read_reply(pf, &h, body, sizeof(body)), 0, "SESSION_OPEN answered once the home is made");
+	cr_assert_eq(h.status, PROV_ST_OK);
+	{
+		struct prov_reader rd;
+
+		prov_reader_init(&rd, body, h.body_len);
+		cr_assert_eq(prov_get_u32(&rd), PROV_DECIDE_ALLOW);
+	}
+	snprintf(path, sizeof(path), "%s/home/slow/f3999", dir);
+	cr_assert_eq(stat(path, &stt), 0, "the skel was copied");
+	cr_assert_eq(stt.st_uid, 20010);
+	/* the connection serves a next request */
+	n = build_name_req(req, sizeof(req), PROV_OP_PW_BY_NAME, "alice");
+	send_all(pf, req, n);
+	cr_assert_eq(read_reply(pf, &h, body, sizeof(body)), 0);
+	expect_alice(&h, body);
+	close(lf);
+	close(pf);
+}
