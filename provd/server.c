@@ -596,9 +596,10 @@ static void accept_one(struct server *s, struct listener *l, int fd)
 	s->st->stats.clients++;
 	c->deadline_ms = now_ms() + s->st->cfg.client_timeout_ms;
 	list_append(s, c);
-	/* A client usually writes its request right after connect: try now
-	 * and save a trip through epoll_wait. */
-	client_readable(s, c);
+	/* Its request is read when epoll says so, not at once: served here, a
+	 * client could connect, be answered and reconnect many times within
+	 * one batch of accepts, before the hang-ups of its earlier
+	 * connections are seen, and run into its own max_clients_per_uid. */
 }
 
 static void listener_event(struct server *s, struct listener *l)
