@@ -67,8 +67,14 @@ check "nobody holds at most max_clients_per_uid (64) connections (clients ${clie
 	test "${clients:-9999}" -lt 200
 check "over-budget connections are logged" grep -q 'PROV_EVENT=client_over_budget' "$T/provd.log"
 stop_load
+# loop_ok FILE: bench_load's "loop K: N requests, F failed" with F <= 1% of N
+loop_ok() {
+	local n f
+	read -r n f < <(sed -nE 's/.*: ([0-9]+) requests, ([0-9]+) failed.*/\1 \2/p' "$1")
+	[ -n "$n" ] && [ "$n" -gt 0 ] && [ $((f * 100)) -le "$n" ]
+}
 for u in 1001 1002 1003 1004; do
-	check "loop of uid $u was served" grep -qE 'requests, [0-9]+ failed' "$T/load-$u.out"
+	check "the loop of uid $u was served (at most 1% failed): $(cat "$T/load-$u.out")" loop_ok "$T/load-$u.out"
 done
 
 # A flood of refused privileged requests from one uid: a handful of lines
