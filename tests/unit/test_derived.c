@@ -145,7 +145,7 @@ Test(derived, same_members_as_decision_at_every_edge)
 	cr_assert_gt(changed, 3, "and expiry changes who");
 }
 
-Test(derived, computed_once_per_snapshot_not_per_request)
+Test(derived, invariant12_computed_once_per_snapshot_not_per_request)
 {
 	const struct derived_sudo *ds = derived_sudo(&st, T1 - 100);
 	unsigned before, i;
@@ -162,7 +162,7 @@ Test(derived, computed_once_per_snapshot_not_per_request)
 	cr_assert_eq(ds->computations, before + 1);
 }
 
-Test(derived, recomputed_once_when_a_not_after_passes)
+Test(derived, invariant3_recomputed_once_when_a_not_after_passes)
 {
 	const struct derived_sudo *ds = derived_sudo(&st, T1 - 10);
 	unsigned before = ds->computations;
