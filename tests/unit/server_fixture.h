@@ -30,6 +30,7 @@ static rlim_t child_nofile;     /* descriptors the child may open once serving; 
 static unsigned conf_per_uid;   /* max_clients_per_uid for write_conf(); 0 = the default */
 static size_t child_pinned_max; /* server_set_pinned_max() in the child; 0 = the default */
 static char conf_extra[512];    /* appended to write_conf()'s text (more sections) */
+static struct rlimit child_rlimit; /* RLIMIT_NOFILE set before server_new(); rlim_max 0 = as is */
 
 static inline void write_file(const char *path, const char *text, size_t len)
 {
@@ -84,6 +85,7 @@ static inline void srv_setup(const char *prefix)
 	conf_per_uid = 0;
 	child_pinned_max = 0;
 	conf_extra[0] = '\0';
+	child_rlimit.rlim_cur = child_rlimit.rlim_max = 0;
 }
 
 static inline void stop_child(void)
@@ -122,6 +124,8 @@ static inline void run_server(int ready_fd)
 	}
 	if (config_load(conf, &c, err, sizeof(err)) < 0 || state_init(&st, conf, false, &c) < 0)
 		_exit(10);
+	if (child_rlimit.rlim_max && setrlimit(RLIMIT_NOFILE, &child_rlimit) < 0)
+		_exit(16);
 	r = server_new(&st, &s, err, sizeof(err));
 	if (r < 0) {
 		dprintf(ready_fd, "E%s", err);

@@ -832,3 +832,32 @@ Test(server, invariant12_home_creation_does_not_block_lookups)
 	close(lf);
 	close(pf);
 }
+
+/* EMFILE never bites first (DESIGN invariant 12): provd raises its soft
+ * descriptor limit to the hard one and serves at most what fits below it
+ * next to the private budget and the reserve; past that a connection is
+ * closed at once, and the private socket still answers. */
+Test(server, invariant12_budgets_fit_the_descriptor_limit)
+{
+	enum { HARD = 400, FIT = HARD - SERVER_PRIVATE_MAX - SERVER_FD_RESERVE };
+	static int fds[FIT];
+	int i, extra;
+
+	conf_per_uid = 1000; /* a non-root test run is not limited by that */
+	write_conf(1024);
+	child_rlimit.rlim_cur = 100; /* would allow only a few clients if kept */
+	child_rlimit.rlim_max = HARD;
+	start_server();
+	for (i = 0; i < FIT; i++)
+		fds[i] = raw_connect(sock);
+	usleep(200000);
+	for (i = 0; i < FIT; i += FIT / 8)
+		cr_assert_lt(wait_closed(fds[i], 50), 0, "connection %d of %d was refused", i, FIT);
+	extra = raw_connect(sock);
+	cr_assert_geq(wait_closed(extra, 500), 0, "more than fits was accepted");
+	close(extra);
+	lookup_alice_ok(psock);
+	for (i = 0; i < FIT; i++)
+		close(fds[i]);
+	cr_assert_eq(waitpid(child, NULL, WNOHANG), 0, "still running");
+}
