@@ -110,15 +110,27 @@ static const char *or_null(const char *s)
 	return s && s[0] ? s : NULL;
 }
 
-/* One audit line per decision (DESIGN invariant 10). A peer other than
- * root asks about itself as often as it likes: its lines are rate-limited
- * per uid (log.h), root's (sshd, login, su) never are. */
+/* A user asking about herself (a screen locker, provctl check) may do so
+ * as often as she likes: those lines are rate-limited per uid (log.h).
+ * Root's (sshd, login, su) and the keys reader's (sshd's
+ * AuthorizedKeysCommand, one per connection attempt) never are. */
+static bool asked_about_self(const struct dispatch_ctx *ctx, const char *user)
+{
+	const struct dir_user *u;
+
+	if (ctx->peer->uid == 0)
+		return false;
+	u = directory_user_by_name(ctx->state->dir, user);
+	return u && u->uid == ctx->peer->uid;
+}
+
+/* One audit line per decision (DESIGN invariant 10). */
 static void audit_decision(const struct dispatch_ctx *ctx, const char *event, const struct login_req *r,
 			   const struct decision *d)
 {
 	char peer[16];
 
-	if (!log_peer_allowed(ctx->peer->uid))
+	if (asked_about_self(ctx, r->user) && !log_peer_allowed(ctx->peer->uid))
 		return;
 	snprintf(peer, sizeof(peer), "%u", (unsigned)ctx->peer->uid);
 	log_event(decision_priority(d), event,
