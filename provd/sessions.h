@@ -78,6 +78,10 @@ int sessions_attach(struct sessions *s, struct server *srv);
  * and re-arms the timer. The hook and the timer call it. */
 void sessions_tick(struct sessions *s, int64_t now);
 
+/* Waits until the worker (session_worker.h) has done every end, kill and
+ * nscd invalidation handed to it so far; for tests. */
+void sessions_drain(struct sessions *s);
+
 /* The instant the timer is set for (0 = none); for tests and status. */
 int64_t sessions_next_wakeup(const struct sessions *s);
 
