@@ -342,10 +342,27 @@ static void check_sshd(struct doctor *d)
 
 /* --- sudoers, nscd --- */
 
+/* The rule for the group, "%group" (matched against the login-time group
+ * vector) or "%:group" (asked of sudoers' group_plugin at each use, see
+ * packaging/sudoers/prov): 2 for "%:", 1 for "%", 0 when none. */
+static int sudoers_rule(const char *line, const char *group)
+{
+	const char *p = line + strspn(line, " \t");
+	size_t n = strlen(group);
+	int kind;
+
+	if (p[0] != '%')
+		return 0;
+	kind = p[1] == ':' ? 2 : 1;
+	p += kind;
+	return strncmp(p, group, n) == 0 && (p[n] == ' ' || p[n] == '\t') ? kind : 0;
+}
+
 static void check_sudoers(struct doctor *d)
 {
 	char needle[PROV_NAME_MAX + 2], line[1024];
 	bool found = false;
+	int kind = 0;
 	FILE *f;
 
 	if (!d->sudo_group[0])
@@ -358,14 +375,16 @@ static void check_sudoers(struct doctor *d)
 	}
 	snprintf(needle, sizeof(needle), "%%%s", d->sudo_group);
 	while (!found && fgets(line, sizeof(line), f)) {
-		char *p = line + strspn(line, " \t");
-		size_t n = strlen(needle);
-
-		found = strncmp(p, needle, n) == 0 && (p[n] == ' ' || p[n] == '\t');
+		kind = sudoers_rule(line, d->sudo_group);
+		found = kind != 0;
 	}
 	fclose(f);
-	if (found)
-		report(d, "sudoers", OK, "%s grants %s", d->sudoers, needle);
+	if (kind == 2)
+		report(d, "sudoers", OK, "%s grants %%:%s (asked at each sudo: a grant that ends, ends in open sessions)",
+		       d->sudoers, d->sudo_group);
+	else if (found)
+		report(d, "sudoers", OK, "%s grants %s (login-time groups: an open session keeps sudo until it ends)",
+		       d->sudoers, needle);
 	else
 		report(d, "sudoers", WARN, "%s does not grant %s (provd's sudo_group)", d->sudoers, needle);
 }
