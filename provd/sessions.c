@@ -302,12 +302,80 @@ static bool same_user(const struct tracked *a, const struct tracked *b)
 	return a->uid == b->uid && strcmp(a->name, b->name) == 0;
 }
 
-static bool in_set(const struct tracked *t, size_t n, const struct tracked *x)
+/* The allowed set sorted by id and by name, so that comparing two sets is
+ * O(n log n): with tens of thousands of users a pairwise scan would hold
+ * the loop for seconds. */
+struct tracked_index {
+	const struct tracked **by_id, **by_name;
+	const struct tracked *v; /* unsorted fallback (out of memory) */
+	size_t n;
+};
+
+static int cmp_id(const void *a, const void *b)
+{
+	const struct tracked *x = *(const struct tracked *const *)a, *y = *(const struct tracked *const *)b;
+
+	return strcmp(x->id ? x->id : "", y->id ? y->id : "");
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct tracked *x = *(const struct tracked *const *)a, *y = *(const struct tracked *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+static void index_build(struct tracked_index *ix, const struct tracked *v, size_t n)
 {
 	size_t i;
 
+	*ix = (struct tracked_index){ .v = v, .n = n };
+	if (n == 0)
+		return;
+	ix->by_id = malloc(n * sizeof(*ix->by_id));
+	ix->by_name = malloc(n * sizeof(*ix->by_name));
+	if (!ix->by_id || !ix->by_name) {
+		free(ix->by_id);
+		free(ix->by_name);
+		ix->by_id = ix->by_name = NULL;
+		return;
+	}
 	for (i = 0; i < n; i++)
-		if (same_user(&t[i], x))
+		ix->by_id[i] = ix->by_name[i] = &v[i];
+	qsort(ix->by_id, n, sizeof(*ix->by_id), cmp_id);
+	qsort(ix->by_name, n, sizeof(*ix->by_name), cmp_name);
+}
+
+static void index_free(struct tracked_index *ix)
+{
+	free(ix->by_id);
+	free(ix->by_name);
+}
+
+static bool in_set(const struct tracked_index *ix, const struct tracked *x)
+{
+	const struct tracked *const *hit;
+	size_t i, lo, hi;
+
+	if (!ix->by_id) {
+		for (i = 0; i < ix->n; i++)
+			if (same_user(&ix->v[i], x))
+				return true;
+		return false;
+	}
+	if (x->id && bsearch(&x, ix->by_id, ix->n, sizeof(*ix->by_id), cmp_id))
+		return true;
+	hit = bsearch(&x, ix->by_name, ix->n, sizeof(*ix->by_name), cmp_name);
+	if (!hit)
+		return false;
+	/* Names are unique after admission, but look at every equal one. */
+	lo = hi = (size_t)(hit - ix->by_name);
+	while (lo > 0 && strcmp(ix->by_name[lo - 1]->name, x->name) == 0)
+		lo--;
+	while (hi + 1 < ix->n && strcmp(ix->by_name[hi + 1]->name, x->name) == 0)
+		hi++;
+	for (i = lo; i <= hi; i++)
+		if (ix->by_name[i]->uid == x->uid)
 			return true;
 	return false;
 }
@@ -345,11 +413,17 @@ void sessions_tick(struct sessions *s, int64_t now)
 		return;
 	}
 	/* The first check only learns who is allowed: there is no "before". */
-	for (i = 0; s->judged && i < s->n_allowed; i++) {
-		if (in_set(next, n, &s->allowed[i]))
-			continue;
-		decide(s, s->allowed[i].name, now, &d);
-		end_sessions(s, &s->allowed[i], &d, now);
+	if (s->judged) {
+		struct tracked_index ix;
+
+		index_build(&ix, next, n);
+		for (i = 0; i < s->n_allowed; i++) {
+			if (in_set(&ix, &s->allowed[i]))
+				continue;
+			decide(s, s->allowed[i].name, now, &d);
+			end_sessions(s, &s->allowed[i], &d, now);
+		}
+		index_free(&ix);
 	}
 	tracked_free(s->allowed, s->n_allowed);
 	s->allowed = next;

@@ -77,8 +77,11 @@ SESSIONS=()
 cleanup() {
 	local p
 	for p in "${SESSIONS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	[ -z "$DIRSERVER_PID" ] || kill "$DIRSERVER_PID" 2>/dev/null || true
-	wait 2>/dev/null || true
+	for p in "${SESSIONS[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ -n "$DIRSERVER_PID" ]; then
+		kill "$DIRSERVER_PID" 2>/dev/null || true
+		wait "$DIRSERVER_PID" 2>/dev/null || true
+	fi
 }
 trap 'rc=$?; cleanup; stop_provd; exit $rc' EXIT
 

@@ -50,7 +50,7 @@ for i in $(seq 100); do [ "$(grep -c ' end ' "$T/nscd.calls")" -ge 2 ] && break;
 
 setpriv --reuid=20001 --regid=20001 --init-groups sleep 600 &
 ALICE=$!
-trap 'rc=$?; kill -KILL "$ALICE" 2>/dev/null; stop_provd; exit $rc' EXIT
+trap 'rc=$?; kill -KILL "$ALICE" 2>/dev/null || true; stop_provd; exit $rc' EXIT
 sleep 0.3
 
 write_doc 2 false
