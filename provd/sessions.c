@@ -435,12 +435,24 @@ void sessions_tick(struct sessions *s, int64_t now)
 	arm(s, now);
 }
 
+/* Not time(): it reads the clock as of the last kernel tick, so the timer
+ * set for a not_after could fire while time() still says the second
+ * before, and the expiry would wait for a second wake-up. */
+static int64_t clock_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return (int64_t)time(NULL);
+	return (int64_t)ts.tv_sec;
+}
+
 /* A new snapshot, or the clock passed a not_after: the answers nscd holds
  * may be wrong now. */
 static void on_change(struct prov_state *st, void *userdata)
 {
 	struct sessions *s = userdata;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_now();
 
 	if (st->removed && removed_update(st->removed, st->dir, &st->cfg, now) < 0)
 		log_msg(LOG_ERR, "out of memory: removed users not recorded this time");
@@ -451,7 +463,7 @@ static void on_change(struct prov_state *st, void *userdata)
 static void on_timer(struct server *srv, int fd, uint32_t events, void *userdata)
 {
 	struct sessions *s = userdata;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_now();
 	bool clock_change = s->next_change != 0 && now >= s->next_change;
 	uint64_t ticks;
 
@@ -513,7 +525,7 @@ int sessions_attach(struct sessions *s, struct server *srv)
 		return r;
 	}
 	s->srv = srv;
-	arm(s, (int64_t)time(NULL));
+	arm(s, clock_now());
 	return 0;
 }
 
