@@ -26,7 +26,7 @@
 /* A user allowed at the last check: her stable directory id is who she is
  * (a rename keeps it), the name is for the audit and the decision. */
 struct tracked {
-	char *id;
+	char *id; /* the directory's stable id (NULL if none): the identity */
 	char *name;
 	uint32_t uid;
 };
@@ -294,12 +294,14 @@ oom:
 
 /* The same identity: the same stable id (a rename keeps it, and so her
  * sessions; so does a uid the directory renumbered: that is not a
- * revocation), or, for an entry without an id, the same name and uid. */
+ * revocation), or, for an entry without an id, the same name. A name now
+ * held by another id (deleted and re-created at the source) is not her:
+ * the old identity is removed and what runs under its uid is ended. */
 static bool same_user(const struct tracked *a, const struct tracked *b)
 {
-	if (a->id && b->id && strcmp(a->id, b->id) == 0)
-		return true;
-	return a->uid == b->uid && strcmp(a->name, b->name) == 0;
+	if (a->id && b->id)
+		return strcmp(a->id, b->id) == 0;
+	return strcmp(a->name, b->name) == 0;
 }
 
 /* The allowed set sorted by id and by name, so that comparing two sets is
@@ -352,15 +354,20 @@ static void index_free(struct tracked_index *ix)
 	free(ix->by_name);
 }
 
-static bool in_set(const struct tracked_index *ix, const struct tracked *x)
+/* x is in the set; or, *ret_name_taken, her name is another identity's. */
+static bool in_set(const struct tracked_index *ix, const struct tracked *x, bool *ret_name_taken)
 {
 	const struct tracked *const *hit;
 	size_t i, lo, hi;
 
+	*ret_name_taken = false;
 	if (!ix->by_id) {
-		for (i = 0; i < ix->n; i++)
+		for (i = 0; i < ix->n; i++) {
 			if (same_user(&ix->v[i], x))
 				return true;
+			if (strcmp(ix->v[i].name, x->name) == 0)
+				*ret_name_taken = true;
+		}
 		return false;
 	}
 	if (x->id && bsearch(&x, ix->by_id, ix->n, sizeof(*ix->by_id), cmp_id))
@@ -374,9 +381,11 @@ static bool in_set(const struct tracked_index *ix, const struct tracked *x)
 		lo--;
 	while (hi + 1 < ix->n && strcmp(ix->by_name[hi + 1]->name, x->name) == 0)
 		hi++;
-	for (i = lo; i <= hi; i++)
-		if (ix->by_name[i]->uid == x->uid)
+	for (i = lo; i <= hi; i++) {
+		if (same_user(ix->by_name[i], x))
 			return true;
+		*ret_name_taken = true;
+	}
 	return false;
 }
 
@@ -418,9 +427,16 @@ void sessions_tick(struct sessions *s, int64_t now)
 
 		index_build(&ix, next, n);
 		for (i = 0; i < s->n_allowed; i++) {
-			if (in_set(&ix, &s->allowed[i]))
+			bool name_taken;
+
+			if (in_set(&ix, &s->allowed[i], &name_taken))
 				continue;
 			decide(s, s->allowed[i].name, now, &d);
+			if (name_taken) {
+				d.decision = PROV_DECIDE_EXPIRED;
+				snprintf(d.reason, sizeof(d.reason),
+					 "removed from the directory: the name now belongs to a new identity");
+			}
 			end_sessions(s, &s->allowed[i], &d, now);
 		}
 		index_free(&ix);
