@@ -116,6 +116,7 @@ static const struct key_def keys[] = {
 	{ "paths", "runtime_dir", K_PATH, F(runtime_dir), 0, 0 },
 	{ "server", "client_timeout", K_DUR_MS, F(client_timeout_ms), 100, 600000 },
 	{ "server", "max_clients", K_UINT, F(max_clients), 1, 65536 },
+	{ "server", "max_clients_per_uid", K_UINT, F(max_clients_per_uid), 1, 65536 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -179,6 +180,7 @@ int config_defaults(struct prov_config *cfg)
 	c.max_id = INT32_MAX;
 	c.client_timeout_ms = 5000;
 	c.max_clients = 1024;
+	c.max_clients_per_uid = 64;
 	c.sudo_gid = 29999;
 	c.home_mode = 0700;
 	c.end_sessions = true;

@@ -89,6 +89,7 @@ struct prov_config {
 	/* [server] */
 	unsigned client_timeout_ms;     /* client_timeout = 5000 (ms) */
 	unsigned max_clients;           /* max_clients = 1024 */
+	unsigned max_clients_per_uid;   /* max_clients_per_uid = 64 (public socket, root exempt) */
 };
 
 /* Fills cfg with the built-in defaults (all strings allocated). */

@@ -102,6 +102,7 @@ Test(config, defaults)
 	cr_assert_str_eq(c.runtime_dir, "/run/prov");
 	cr_assert_eq(c.client_timeout_ms, 5000);
 	cr_assert_eq(c.max_clients, 1024);
+	cr_assert_eq(c.max_clients_per_uid, 64);
 	config_free(&c);
 }
 
@@ -173,6 +174,7 @@ Test(config, packaged_file_is_the_defaults)
 		"shells_file", "passwd_file", "group_file", "sudo_group", "sudo_gid", "skel_dir", "home_mode",
 		"keys_user", "end_sessions", "deprovisioned_retention", "nologin_shell", "state_dir", "runtime_dir",
 		"client_timeout", "max_clients", "key_options",
+		"max_clients_per_uid", /* issue 8 */
 		/* the sync (issue 3) */
 		"ca_file", "pinned_pubkey", "connect_timeout", "timeout", "max_bytes", "refresh_jitter", "retry_base",
 		"retry_max", "max_deprovision_share", "deprovision_floor", "user_schema", "group_schema", "attr_uid",
@@ -195,6 +197,7 @@ Test(config, packaged_file_is_the_defaults)
 	cr_assert_str_eq(c.runtime_dir, d.runtime_dir);
 	cr_assert_eq(c.client_timeout_ms, d.client_timeout_ms);
 	cr_assert_eq(c.max_clients, d.max_clients);
+	cr_assert_eq(c.max_clients_per_uid, d.max_clients_per_uid);
 	config_free(&c);
 	config_free(&d);
 
@@ -239,7 +242,7 @@ Test(config, packaged_defaults_are_true)
 		}
 	}
 	fclose(f);
-	cr_assert_eq(uncommented, 50, "one line per key");
+	cr_assert_eq(uncommented, 51, "one line per key");
 	cr_assert_eq(load(text, &c), 0, "%s", err);
 	cr_assert_eq(config_defaults(&d), 0);
 	cr_assert_eq(c.source_type, d.source_type);
