@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "docparse.h"
+#include "errbuf.h"
+
+static int path_of(const char *dir, const char *name, const char *suffix, char *buf, size_t bufsz)
+{
+	if ((size_t)snprintf(buf, bufsz, "%s/%s%s", dir, name, suffix) >= bufsz)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int output_read(const char *dir, const char *name, char **ret_doc, size_t *ret_len, char *err, size_t errsz)
+{
+	char path[4096];
+	struct stat st;
+	char *buf;
+	FILE *f;
+	int r;
+
+	if (path_of(dir, name, "", path, sizeof(path)) < 0) {
+		errbuf_set(err, errsz, "%s/%s: path too long", dir, name);
+		return -ENAMETOOLONG;
+	}
+	f = fopen(path, "re");
+	if (!f) {
+		r = -errno;
+		errbuf_set(err, errsz, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)DOC_MAX_BYTES) {
+		fclose(f);
+		errbuf_set(err, errsz, "%s: not a regular file of at most %u bytes", path, DOC_MAX_BYTES);
+		return -EINVAL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	if (fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+		free(buf);
+		fclose(f);
+		errbuf_set(err, errsz, "%s: short read", path);
+		return -EIO;
+	}
+	fclose(f);
+	buf[st.st_size] = '\0';
+	*ret_doc = buf;
+	*ret_len = (size_t)st.st_size;
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int replace_file(const char *dir, const char *name, const char *suffix, const char *data, size_t len,
+			char *err, size_t errsz)
+{
+	char path[4096], tmp[4096];
+	int fd, r;
+
+	if (path_of(dir, name, suffix, path, sizeof(path)) < 0 ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s%s.XXXXXX", dir, name, suffix) >= sizeof(tmp)) {
+		errbuf_set(err, errsz, "%s/%s: path too long", dir, name);
+		return -ENAMETOOLONG;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		errbuf_set(err, errsz, "%s: %s", tmp, strerror(-r));
+		return r;
+	}
+	r = write_all(fd, data, len);
+	if (r == 0 && fchmod(fd, 0644) < 0)
+		r = -errno;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		errbuf_set(err, errsz, "%s: %s", path, strerror(-r));
+	}
+	return r;
+}
+
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+int output_write(const char *dir, const char *name, const char *doc, size_t len, const char *sig, size_t siglen,
+		 char *err, size_t errsz)
+{
+	int r = replace_file(dir, name, ".sig", sig, siglen, err, errsz);
+
+	if (r == 0)
+		r = replace_file(dir, name, "", doc, len, err, errsz);
+	sync_dir(dir);
+	return r;
+}
