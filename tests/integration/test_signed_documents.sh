@@ -171,4 +171,16 @@ serve "$T/pub"
 check "rotation: serial 4 by the new key applied" refresh
 check_eq "rotation: erin served" erin "$(served erin)"
 
+# --- provctl doctor: an https:// source without trusted_keys is a warning ---
+doctor() { "$CTL" doctor --sshd none --sshd-config /dev/null --nsswitch /etc/nsswitch.conf --sudoers /dev/null \
+	>"$T/doctor.out" 2>&1 || true; }
+doctor
+check "doctor: signed source, no signature warning" bash -c "! grep -q '^warn *signatures' '$T/doctor.out'"
+check_eq "status: signatures required" "required (1 trusted keys, audience prod)" "$(status_of signatures)"
+write_config "$T/provd.conf" "$URL" "[directory]" "ca_file = $T/certs/ca.pem" "refresh_interval = 1h"
+stop_provd
+start_provd "$T/provd.conf"
+doctor
+check "doctor: unsigned https:// source warned about" grep -q '^warn *signatures .*not signed' "$T/doctor.out"
+
 finish
