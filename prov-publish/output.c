@@ -75,6 +75,24 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * nginx (and other static servers) make the ETag from the mtime in seconds
+ * and the size: two documents of one size written within one second would
+ * share it, and every host would get a 304 for the change. So the new file
+ * gets an mtime past the old one's.
+ */
+static int newer_mtime(int fd, const char *path)
+{
+	struct stat old, cur;
+	struct timespec ts[2];
+
+	if (stat(path, &old) < 0 || fstat(fd, &cur) < 0 || cur.st_mtim.tv_sec > old.st_mtim.tv_sec)
+		return 0;
+	ts[0] = (struct timespec){ .tv_nsec = UTIME_OMIT };
+	ts[1] = (struct timespec){ .tv_sec = old.st_mtim.tv_sec + 1 };
+	return futimens(fd, ts) < 0 ? -errno : 0;
+}
+
 static int replace_file(const char *dir, const char *name, const char *suffix, const char *data, size_t len,
 			char *err, size_t errsz)
 {
@@ -95,6 +113,8 @@ static int replace_file(const char *dir, const char *name, const char *suffix, c
 	r = write_all(fd, data, len);
 	if (r == 0 && fchmod(fd, 0644) < 0)
 		r = -errno;
+	if (r == 0)
+		r = newer_mtime(fd, path);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)

@@ -154,6 +154,17 @@ Test(publish_build, publish_unchanged_changed)
 	cr_assert_eq(res.serial, 2);
 	cr_assert_eq(res.n_deprovisioned, 1);
 	verify_ok(2);
+	/* Written within the same second as serial 1, it still gets a later
+	 * mtime: nginx's ETag (mtime and size) must change with the content. */
+	{
+		char path[160];
+		struct stat st;
+		long m1 = atol(strchr(id1, ' ') + 1);
+
+		snprintf(path, sizeof(path), "%s/directory.json", out);
+		cr_assert_eq(stat(path, &st), 0);
+		cr_assert_gt(st.st_mtim.tv_sec, m1);
+	}
 	{
 		char *sig = NULL;
 		size_t len = 0;
