@@ -33,15 +33,19 @@ unset http_proxy https_proxy HTTPS_PROXY ALL_PROXY all_proxy
 ulimit -n 65536 2>/dev/null || true
 
 mkdir -p "$T/www"
-nginx_start "$T/www"
+nginx_start "$T/www" 2
 "$PUB" keygen "$T/fleet" >/dev/null 2>&1
 python3 "$PROV_SRC/tests/integration/gen_directory.py" "$T/users.json" "$USERS"
 echo '{"prov_directory": 1, "serial": 0, "bindings": [{"name": "staff", "groups": ["staff-prov"], "grants": ["login", "sudo"]}]}' \
 	> "$T/bindings.json"
+# Pre-compressed (gzip_static), as a CDN or object store would serve it:
+# compressing 2000 copies on the fly is not what the origin should do.
 build="$PUB build --out $T/www --key $T/fleet.key --audience fleet --document $T/users.json --bindings $T/bindings.json"
-$build >/dev/null
+d=$T/www/directory.json
+build="$build >/dev/null && gzip -6 -c $d > $T/www/.gz && touch -r $d $T/www/.gz && mv $T/www/.gz $d.gz"
+eval "$build"
 # The revocation: user00001 deactivated, then published.
-revoke="sed -i 's/\"id\": \"u1\", /\"id\": \"u1\", \"active\": false, /' $T/users.json && $build >/dev/null"
+revoke="sed -i 's/\"id\": \"u1\", /\"id\": \"u1\", \"active\": false, /' $T/users.json && $build"
 
 cpu_ticks() { # user+sys ticks of nginx's master and workers
 	local p sum=0

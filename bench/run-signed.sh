@@ -51,7 +51,7 @@ unset http_proxy https_proxy HTTPS_PROXY ALL_PROXY all_proxy
 mkdir -p "$T/www" "$T/out"
 NGINX_ACCESS_LOG=off nginx_start "$T/www"
 "$PUB" keygen "$T/fleet" >/dev/null 2>&1
-echo '{"prov_directory": 1, "serial": 0, "bindings": [{"name": "all", "groups": ["staff-prov"], "grants": ["login"]}]}' \
+echo '{"prov_directory": 1, "serial": 0, "bindings": [{"name": "bench-staff", "groups": ["staff-prov"], "grants": ["login"]}]}' \
 	> "$T/bindings.json"
 
 gen() { # gen N SEQ: N users; SEQ changes one user's gecos (a change to publish)

@@ -14,6 +14,7 @@ nginx_certs() {
 
 # nginx_start ROOT [WORKERS]: serves ROOT on https://127.0.0.1:$NGINX_PORT/
 # with ETags (so a host's conditional GET gets a 304) and gzip for JSON.
+# WORKERS: nginx worker processes (default 1).
 nginx_start() {
 	local root=$1 workers=${2:-1} d=$T/nginx i
 	command -v nginx >/dev/null || { echo "nginx is not installed (scripts/install-deps.sh)" >&2; return 1; }
@@ -38,6 +39,9 @@ http {
 	etag on;
 	gzip on;
 	gzip_types application/json;
+	# A pre-compressed <file>.gz next to a file is served as is (what a
+	# CDN or object store serves too); without one nginx compresses.
+	gzip_static on;
 	keepalive_requests 1000000;
 	server {
 		listen 127.0.0.1:$NGINX_PORT ssl;
