@@ -171,6 +171,25 @@ serve "$T/pub"
 check "rotation: serial 4 by the new key applied" refresh
 check_eq "rotation: erin served" erin "$(served erin)"
 
+# --- a file:// source is signed too; provd --check-config reads it as provd does ---
+mkdir -p "$T/local"
+cp -p "$T/pub/directory.json" "$T/pub/directory.json.sig" "$T/local/"
+write_config "$T/local.conf" "file://$T/local/directory.json" "[directory]" "audience = prod" \
+	"trusted_keys = $(cat "$T/k3.pub")"
+check "file:// signed: --check-config ok" "$PROV_BUILD/provd/provd" --check-config -c "$T/local.conf"
+sed -i 's/"Erin"/"Erim"/' "$T/local/directory.json"
+rc=0; "$PROV_BUILD/provd/provd" --check-config -c "$T/local.conf" >"$T/check.out" 2>&1 || rc=$?
+check "file:// one byte changed: refused" test $rc -ne 0
+check "file:// refusal says why" grep -q "does not match the document" "$T/check.out"
+rm "$T/local/directory.json.sig"
+rc=0; "$PROV_BUILD/provd/provd" --check-config -c "$T/local.conf" >"$T/check.out" 2>&1 || rc=$?
+check "file:// without .sig: refused" test $rc -ne 0
+write_config "$T/local.conf" "file://$T/local/directory.json" "[directory]" "audience = prod" \
+	"trusted_keys = $T/nonexistent.pub"
+rc=0; "$PROV_BUILD/provd/provd" --check-config -c "$T/local.conf" >"$T/check.out" 2>&1 || rc=$?
+check "--check-config: a missing key file is an error" test $rc -ne 0
+check "--check-config names the key file" grep -q "nonexistent.pub" "$T/check.out"
+
 # --- provctl doctor: an https:// source without trusted_keys is a warning ---
 doctor() { "$CTL" doctor --sshd none --sshd-config /dev/null --nsswitch /etc/nsswitch.conf --sudoers /dev/null \
 	>"$T/doctor.out" 2>&1 || true; }
