@@ -316,7 +316,7 @@ int build_run(const struct build_opts *o, struct build_result *ret, char *err, s
 			r = sign_all(c.keys, c.n_keys, c.doc, c.len, c.prev_doc, c.prev_len, &c.sig, &c.siglen);
 		if (r == 0)
 			r = output_write(o->out_dir, o->name ? o->name : DEFAULT_NAME, c.doc, c.len, c.sig, c.siglen,
-					 err, errsz);
+					 o->gzip, err, errsz);
 		if (r < 0)
 			goto out;
 		res.written = true;

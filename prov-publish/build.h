@@ -48,6 +48,7 @@ struct build_opts {
 	size_t n_keys;
 	int64_t validity_s;         /* 0 = no not_after */
 	bool force;                 /* past the deprovisioning guard */
+	bool gzip;                  /* also write <name>.gz (output.h) */
 	int64_t now;
 };
 

@@ -23,7 +23,7 @@ static void usage(FILE *f)
 		   "       prov-publish build --out DIR --key FILE --audience NAME\n"
 		   "                          [--scim URL] [--token-file FILE] [--ca-file FILE]\n"
 		   "                          [--document FILE]... [--bindings FILE]... [--config FILE]\n"
-		   "                          [--name NAME] [--validity DURATION] [--force]\n"
+		   "                          [--name NAME] [--validity DURATION] [--gzip] [--force]\n"
 		   "       prov-publish verify FILE --key PUBKEY|FILE [--key ...] [--audience NAME]\n");
 }
 
@@ -71,7 +71,7 @@ static int cmd_keygen(int argc, char **argv)
 	return 0;
 }
 
-enum { O_OUT = 256, O_KEY, O_AUD, O_SCIM, O_TOKEN, O_CA, O_DOC, O_BIND, O_CONFIG, O_NAME, O_VALID, O_FORCE };
+enum { O_OUT = 256, O_KEY, O_AUD, O_SCIM, O_TOKEN, O_CA, O_DOC, O_BIND, O_CONFIG, O_NAME, O_VALID, O_FORCE, O_GZIP };
 
 static const struct option build_options[] = {
 	{ "out", required_argument, NULL, O_OUT },
@@ -86,6 +86,7 @@ static const struct option build_options[] = {
 	{ "name", required_argument, NULL, O_NAME },
 	{ "validity", required_argument, NULL, O_VALID },
 	{ "force", no_argument, NULL, O_FORCE },
+	{ "gzip", no_argument, NULL, O_GZIP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -100,6 +101,7 @@ static int build_arg(struct build_opts *o, int c, const char *arg)
 	case O_CONFIG: o->config = arg; return 0;
 	case O_NAME: o->name = arg; return 0;
 	case O_FORCE: o->force = true; return 0;
+	case O_GZIP: o->gzip = true; return 0;
 	case O_DOC: return dir_strv_push(&o->documents, arg);
 	case O_BIND: return dir_strv_push(&o->bindings, arg);
 	case O_VALID: return parse_duration(arg, &o->validity_s);

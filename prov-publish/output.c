@@ -3,11 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include "docparse.h"
 #include "errbuf.h"
@@ -138,11 +141,53 @@ static void sync_dir(const char *dir)
 	}
 }
 
+int output_gzip(const char *doc, size_t len, char **ret, size_t *ret_len)
+{
+	z_stream zs = { 0 };
+	size_t cap;
+	char *buf;
+	int zr;
+
+	/* 15 + 16: a gzip wrapper; zlib writes mtime 0 and no name. */
+	if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	cap = deflateBound(&zs, (uLong)len);
+	buf = malloc(cap);
+	if (!buf) {
+		deflateEnd(&zs);
+		return -ENOMEM;
+	}
+	zs.next_in = (Bytef *)(uintptr_t)doc;
+	zs.avail_in = (uInt)len;
+	zs.next_out = (Bytef *)buf;
+	zs.avail_out = (uInt)cap;
+	zr = deflate(&zs, Z_FINISH);
+	deflateEnd(&zs);
+	if (zr != Z_STREAM_END) {
+		free(buf);
+		return -EIO;
+	}
+	*ret = buf;
+	*ret_len = zs.total_out;
+	return 0;
+}
+
 int output_write(const char *dir, const char *name, const char *doc, size_t len, const char *sig, size_t siglen,
-		 char *err, size_t errsz)
+		 bool gzip, char *err, size_t errsz)
 {
 	int r = replace_file(dir, name, ".sig", sig, siglen, err, errsz);
 
+	if (r == 0 && gzip) {
+		char *gz = NULL;
+		size_t gzlen = 0;
+
+		r = output_gzip(doc, len, &gz, &gzlen);
+		if (r < 0)
+			errbuf_set(err, errsz, "cannot compress the document");
+		else
+			r = replace_file(dir, name, ".gz", gz, gzlen, err, errsz);
+		free(gz);
+	}
 	if (r == 0)
 		r = replace_file(dir, name, "", doc, len, err, errsz);
 	sync_dir(dir);

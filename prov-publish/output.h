@@ -15,13 +15,20 @@
 #ifndef PROV_PUBLISH_OUTPUT_H
 #define PROV_PUBLISH_OUTPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The previous output: -ENOENT when there is none yet. */
 int output_read(const char *dir, const char *name, char **ret_doc, size_t *ret_len, char *err, size_t errsz);
 
-/* Writes <dir>/<name>.sig, then <dir>/<name>, both mode 0644. */
+/* Writes <dir>/<name>.sig, then (gzip) <dir>/<name>.gz, the document
+ * gzip-compressed for servers that serve a pre-compressed copy (nginx's
+ * gzip_static, an object with Content-Encoding: gzip), then <dir>/<name>;
+ * all mode 0644. */
 int output_write(const char *dir, const char *name, const char *doc, size_t len, const char *sig, size_t siglen,
-		 char *err, size_t errsz);
+		 bool gzip, char *err, size_t errsz);
+
+/* doc gzip-compressed (deterministic: no name, no time in the header). */
+int output_gzip(const char *doc, size_t len, char **ret, size_t *ret_len);
 
 #endif

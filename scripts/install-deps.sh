@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 BUILD_PKGS=(build-essential cmake pkg-config libjson-c-dev libcurl4-openssl-dev
-	libsystemd-dev libpam0g-dev util-linux python3 libssl-dev)
+	libsystemd-dev libpam0g-dev util-linux python3 libssl-dev zlib1g-dev)
 TEST_PKGS=(libcriterion-dev clang libclang-rt-14-dev valgrind pamtester openssl
 	openssh-server openssh-client sudo procps psmisc scdoc strace curl
 	debhelper dh-nss lintian fakeroot rpm debootstrap zstd systemd-container nscd

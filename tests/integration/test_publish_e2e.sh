@@ -25,7 +25,7 @@ EOF
 "$PUB" keygen "$T/fleet" >/dev/null 2>&1
 publish() {
 	"$PUB" build --out "$WWW" --key "$T/fleet.key" --audience prod --scim "https://127.0.0.1:$DS_HTTPS/scim/v2" \
-		--token-file "$T/token" --ca-file "$T/certs/ca.pem" --bindings "$T/bindings.json" >"$T/publish.out" 2>&1
+		--token-file "$T/token" --ca-file "$T/certs/ca.pem" --bindings "$T/bindings.json" --gzip >"$T/publish.out" 2>&1
 }
 check "prov-publish build from SCIM" publish
 check "published serial 1 with 10 users" grep -q "^published serial 1: 10 users" "$T/publish.out"
@@ -48,6 +48,8 @@ check "rebuild of an unchanged directory" publish
 check "prov-publish: unchanged" grep -q "^unchanged serial 1" "$T/publish.out"
 check_eq "document untouched" "$before" "$(file_id "$WWW/directory.json")"
 check_eq "signature untouched" "$sigbefore" "$(file_id "$WWW/directory.json.sig")"
+check "--gzip: nginx serves the pre-compressed copy" bash -c "curl -s --cacert '$T/certs/ca.pem' -H 'Accept-Encoding: gzip' \
+	https://127.0.0.1:$NGINX_PORT/directory.json | cmp - '$WWW/directory.json.gz'"
 check "host refresh" refresh
 check_eq "host: a 304" yes "$(sed -n 's/^not_modified: *//p' "$T/refresh.out")"
 

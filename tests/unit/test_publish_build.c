@@ -19,6 +19,8 @@
 #include "output.h"
 #include "verify.h"
 
+#include <zlib.h>
+
 static char tmpdir[64], out[96], prefix[96], key[128], pub[128], users[128], binds[128], err[1024];
 
 static void write_file(const char *path, const char *text)
@@ -74,6 +76,8 @@ static void teardown(void)
 
 TestSuite(publish_build, .init = setup, .fini = teardown);
 
+static bool gzip_out;
+
 static int build(int64_t now, bool force, struct build_result *res)
 {
 	struct build_opts o = {
@@ -83,6 +87,7 @@ static int build(int64_t now, bool force, struct build_result *res)
 		.n_keys = 1,
 		.validity_s = 7 * 86400,
 		.force = force,
+		.gzip = gzip_out,
 		.now = now,
 	};
 	int r;
@@ -225,4 +230,44 @@ Test(publish_build, merge_moves_everything)
 	cr_assert_null(b->users[0].name);
 	directory_free(b);
 	directory_free(a);
+}
+
+/* --gzip: <name>.gz is the document, compressed, byte for byte the same
+ * on every run (so its ETag changes only with the document). */
+Test(publish_build, gzip_copy)
+{
+	struct build_result res;
+	char *doc = NULL, *gz = NULL, *plain;
+	size_t len = 0, gzlen = 0;
+	z_stream zs = { 0 };
+
+	gzip_out = true;
+	write_users(30, 100);
+	cr_assert_eq(build(1800000000, false, &res), 0, "%s", err);
+	cr_assert_eq(output_read(out, "directory.json", &doc, &len, err, sizeof(err)), 0);
+	cr_assert_eq(output_read(out, "directory.json.gz", &gz, &gzlen, err, sizeof(err)), 0, "%s", err);
+	cr_assert_lt(gzlen, len);
+	plain = malloc(len + 1);
+	cr_assert_eq(inflateInit2(&zs, 15 + 16), Z_OK);
+	zs.next_in = (Bytef *)gz;
+	zs.avail_in = (uInt)gzlen;
+	zs.next_out = (Bytef *)plain;
+	zs.avail_out = (uInt)len + 1;
+	cr_assert_eq(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	cr_assert_eq(zs.total_out, len);
+	cr_assert_eq(memcmp(plain, doc, len), 0);
+	inflateEnd(&zs);
+	{
+		char *again = NULL;
+		size_t alen = 0;
+
+		cr_assert_eq(output_gzip(doc, len, &again, &alen), 0);
+		cr_assert_eq(alen, gzlen);
+		cr_assert_eq(memcmp(again, gz, gzlen), 0);
+		free(again);
+	}
+	free(plain);
+	free(doc);
+	free(gz);
+	gzip_out = false;
 }
