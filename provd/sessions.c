@@ -32,6 +32,7 @@
 /* A user allowed at the last check. */
 struct tracked {
 	char *name;
+	char *id; /* the directory's stable id (NULL if none): the identity */
 	uint32_t uid;
 };
 
@@ -238,8 +239,10 @@ static void tracked_free(struct tracked *t, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(t[i].name);
+		free(t[i].id);
+	}
 	free(t);
 }
 
@@ -354,6 +357,7 @@ static int judge(struct sessions *s, int64_t now, struct tracked **ret, size_t *
 
 	for (i = 0; dir && i < dir->n_users + s->n_allowed; i++) {
 		const char *name = i < dir->n_users ? dir->users[i].name : s->allowed[i - dir->n_users].name;
+		const char *id = i < dir->n_users ? dir->users[i].id : s->allowed[i - dir->n_users].id;
 		uint32_t uid;
 
 		decide(s, name, now, &d);
@@ -374,8 +378,12 @@ static int judge(struct sessions *s, int64_t now, struct tracked **ret, size_t *
 			next = t;
 		}
 		next[n].name = strdup(name);
-		if (!next[n].name)
+		next[n].id = id ? strdup(id) : NULL;
+		if (!next[n].name || (id && !next[n].id)) {
+			free(next[n].name);
+			free(next[n].id);
 			goto oom;
+		}
 		next[n++].uid = uid;
 	}
 	*ret = next;
@@ -386,15 +394,28 @@ oom:
 	return -ENOMEM;
 }
 
-/* By name: a user whose uid changed but who is still allowed keeps her
- * sessions (the directory renumbered her; that is not a revocation). */
-static bool in_set(const struct tracked *t, size_t n, const struct tracked *x)
+/* By name and identity: a user whose uid changed but who is still allowed
+ * keeps her sessions (the directory renumbered her; that is not a
+ * revocation). A name now held by another identity (deleted and re-created
+ * at the source: a new stable id) is not her: the old identity is removed,
+ * and what runs under its uid is ended (issue 9). */
+static bool same_identity(const struct tracked *a, const struct tracked *b)
+{
+	return !a->id || !b->id || strcmp(a->id, b->id) == 0;
+}
+
+static bool in_set(const struct tracked *t, size_t n, const struct tracked *x, bool *ret_name_taken)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(t[i].name, x->name) == 0)
+	*ret_name_taken = false;
+	for (i = 0; i < n; i++) {
+		if (strcmp(t[i].name, x->name) != 0)
+			continue;
+		if (same_identity(&t[i], x))
 			return true;
+		*ret_name_taken = true;
+	}
 	return false;
 }
 
@@ -432,9 +453,16 @@ void sessions_tick(struct sessions *s, int64_t now)
 	}
 	/* The first check only learns who is allowed: there is no "before". */
 	for (i = 0; s->judged && i < s->n_allowed; i++) {
-		if (in_set(next, n, &s->allowed[i]))
+		bool name_taken;
+
+		if (in_set(next, n, &s->allowed[i], &name_taken))
 			continue;
 		decide(s, s->allowed[i].name, now, &d);
+		if (name_taken) {
+			d.decision = PROV_DECIDE_EXPIRED;
+			snprintf(d.reason, sizeof(d.reason),
+				 "removed from the directory: the name now belongs to a new identity");
+		}
 		end_sessions(s, &s->allowed[i], &d, now);
 	}
 	tracked_free(s->allowed, s->n_allowed);

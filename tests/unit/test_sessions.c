@@ -322,3 +322,40 @@ Test(sessions, signal_uid_refuses_root_and_counts)
 	cr_assert_eq(ended_by(a), SIGKILL);
 	cr_assert_eq(sessions_signal_uid("/nonexistent", UID_ALICE, SIGHUP, &n), -ENOENT);
 }
+
+/* Issue 9: alice with id id, at uid, allowed to log in. */
+static const char *alice_doc(unsigned serial, const char *id, uint32_t uid)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"prov_directory\": 1, \"serial\": %u, \"users\": [{\"name\": \"alice\", \"id\": \"%s\", \"uid\": %u}],"
+		 " \"bindings\": [{\"name\": \"all\", \"users\": [\"alice\"], \"grants\": [\"login\"]}]}",
+		 serial, id, uid);
+	return buf;
+}
+
+/* Deleted and re-created at the source: a new id under the same name is
+ * another identity; what runs under the old one's uid is ended. */
+Test(sessions, recreated_user_is_a_new_identity_old_sessions_end)
+{
+	int a;
+
+	need_root();
+	apply(alice_doc(1, "alice-1", UID_ALICE));
+	a = spawn_as(UID_ALICE, false);
+	apply(alice_doc(2, "alice-2", UID_BOB));
+	cr_assert_eq(ended_by(a), SIGHUP);
+}
+
+/* The same identity renumbered keeps her sessions. */
+Test(sessions, renumbered_user_keeps_her_sessions)
+{
+	int a;
+
+	need_root();
+	apply(alice_doc(1, "alice-1", UID_ALICE));
+	a = spawn_as(UID_ALICE, false);
+	apply(alice_doc(2, "alice-1", UID_BOB));
+	cr_assert(still_running(a));
+}
