@@ -344,6 +344,11 @@ static void status_source(struct pairs *p, const struct prov_state *st)
 		len += (size_t)n;
 	}
 	pair(p, "source", "%s %s", c->source_type == SOURCE_SCIM ? "scim" : "document", buf);
+	/* Signed documents (docsig.h): provctl doctor warns when https is not. */
+	if (c->trusted_keys.n)
+		pair(p, "signatures", "required (%zu trusted keys, audience %s)", c->trusted_keys.n, c->audience);
+	else
+		pair(p, "signatures", "not required");
 }
 
 /* Root on the private socket also sees each refused entry and its reason
