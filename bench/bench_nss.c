@@ -21,6 +21,15 @@
  *            one AF_UNIX connect + 29-byte request + 85-byte reply + close
  *            per call, against a trivial forked echo server (the sizes of
  *            a prov getpwnam exchange). KIND is ignored.
+ *            | id: what `id USER` asks: getpwnam, getgrouplist, then
+ *            getgrgid of every group (a member of a 100,000-member group
+ *            pays for that group's record)
+ *            | getgrnam: one group by name, -g GROUP (`getent group GROUP`)
+ *            | getpwent: the whole passwd enumeration (`getent passwd`);
+ *            a hit finds at least as many entries as KEYFILE has lines.
+ *            One thread only: the enumeration state is per process.
+ *            Group buffers grow on ERANGE and are kept, as glibc's
+ *            getgrnam() keeps its own: the steady state of a program.
  *   KIND     hit | miss
  *   THREADS  1..64
  *   -k FILE  passwd-format file: hit keys are its name, uid and gid fields
@@ -32,6 +41,7 @@
  *   -p       prime: look every key up once before the warm-up, untimed
  *            (fills a cache such as nscd's before it is measured)
  *   -l LABEL label= field of the output line (default "-")
+ *   -g GROUP the group of getgrnam
  */
 #include <errno.h>
 #include <grp.h>
@@ -65,7 +75,7 @@
 #define HIST_SUB        64
 #define HIST_BUCKETS    (HIST_LINEAR + 64 * HIST_SUB)
 
-enum op { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT };
+enum op { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT, OP_ID, OP_GETGRNAM, OP_GETPWENT };
 
 /* unix-rtt sizes: a prov getpwnam request and reply. */
 #define RTT_REQ         29
@@ -88,6 +98,7 @@ struct opts {
 	bool prime;
 	const char *label;
 	const char *key_file;
+	const char *group;
 };
 
 struct worker {
@@ -174,8 +185,8 @@ static void pick_key(uint64_t *rng, struct key *k)
 {
 	uint64_t r = next_rand(rng);
 
-	if (o.op == OP_UNIX_RTT)
-		return;
+	if (o.op == OP_UNIX_RTT || o.op == OP_GETGRNAM || o.op == OP_GETPWENT)
+		return; /* no per-call key */
 	if (o.hit)
 		*k = keys[r % n_keys];
 	else
@@ -298,6 +309,66 @@ static void rtt_stop(pid_t pid, const char *dir)
 	rmdir(dir);
 }
 
+/* A group buffer per thread, grown on ERANGE and kept. */
+static __thread char *gbuf;
+static __thread size_t gcap;
+
+static bool getgr(const char *name, gid_t gid, struct group *gr)
+{
+	struct group *res = NULL;
+	int r;
+
+	if (!gbuf) {
+		gcap = PW_BUF_SIZE;
+		gbuf = malloc(gcap);
+		if (!gbuf)
+			return false;
+	}
+	for (;;) {
+		r = name ? getgrnam_r(name, gr, gbuf, gcap, &res) : getgrgid_r(gid, gr, gbuf, gcap, &res);
+		if (r != ERANGE)
+			return r == 0 && res != NULL;
+		char *nb = realloc(gbuf, gcap * 2);
+
+		if (!nb)
+			return false;
+		gbuf = nb;
+		gcap *= 2;
+	}
+}
+
+/* `id USER`: the user, its groups, and every group's record. */
+static bool do_id(const struct key *k, char *buf)
+{
+	struct passwd pw, *res = NULL;
+	gid_t groups[MAX_GROUPS];
+	struct group gr;
+	int n = MAX_GROUPS, r, i;
+
+	if (getpwnam_r(k->name, &pw, buf, PW_BUF_SIZE, &res) != 0 || !res)
+		return !o.hit;
+	r = getgrouplist(k->name, pw.pw_gid, groups, &n);
+	if (r < 1)
+		return false;
+	for (i = 0; i < r; i++)
+		if (!getgr(NULL, groups[i], &gr))
+			return false;
+	return o.hit;
+}
+
+static bool do_getpwent(void)
+{
+	struct passwd pw, *res;
+	char buf[PW_BUF_SIZE];
+	size_t n = 0;
+
+	setpwent();
+	while (getpwent_r(&pw, buf, sizeof(buf), &res) == 0 && res)
+		n++;
+	endpwent();
+	return n >= n_keys;
+}
+
 /* One NSS call; returns true if the answer is the expected one. */
 static bool do_op(const struct key *k, char *buf)
 {
@@ -329,6 +400,16 @@ static bool do_op(const struct key *k, char *buf)
 		return false;
 	case OP_UNIX_RTT:
 		return unix_rtt(buf);
+	case OP_ID:
+		return do_id(k, buf);
+	case OP_GETGRNAM: {
+		struct group gr;
+		bool found = getgr(o.group, 0, &gr);
+
+		return o.hit ? found && gr.gr_mem[0] != NULL : !found;
+	}
+	case OP_GETPWENT:
+		return do_getpwent();
 	}
 	return false;
 }
@@ -377,11 +458,16 @@ static void prime(void)
 	struct key k;
 	char *buf;
 
-	if (o.op == OP_UNIX_RTT)
+	if (o.op == OP_UNIX_RTT || o.op == OP_GETPWENT)
 		return;
 	buf = malloc(PW_BUF_SIZE);
 	if (!buf)
 		return;
+	if (o.op == OP_GETGRNAM) {
+		memset(&k, 0, sizeof(k));
+		do_op(&k, buf);
+		n = 0;
+	}
 	for (i = 0; i < n; i++) {
 		if (o.hit)
 			k = keys[i];
@@ -471,13 +557,20 @@ static const char *op_name(enum op op)
 		return "getgrouplist";
 	case OP_UNIX_RTT:
 		return "unix-rtt";
+	case OP_ID:
+		return "id";
+	case OP_GETGRNAM:
+		return "getgrnam";
+	case OP_GETPWENT:
+		return "getpwent";
 	}
 	return "?";
 }
 
 static int parse_op(const char *s, enum op *ret)
 {
-	static const enum op all[] = { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT };
+	static const enum op all[] = { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT,
+				       OP_ID,	     OP_GETGRNAM, OP_GETPWENT };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -491,8 +584,8 @@ static int parse_op(const char *s, enum op *ret)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench_nss [-k KEYFILE] [-t SECS] [-w SECS] [-n OPS] [-m MISSKEYS] [-p] [-l LABEL]\n"
-		"                 getpwnam|getpwuid|getgrouplist|unix-rtt hit|miss THREADS\n");
+		"usage: bench_nss [-k KEYFILE] [-t SECS] [-w SECS] [-n OPS] [-m MISSKEYS] [-p] [-l LABEL] [-g GROUP]\n"
+		"                 getpwnam|getpwuid|getgrouplist|unix-rtt|id|getgrnam|getpwent hit|miss THREADS\n");
 	exit(2);
 }
 
@@ -501,7 +594,7 @@ static void parse_args(int argc, char **argv)
 	unsigned long v;
 	int c;
 
-	while ((c = getopt(argc, argv, "k:t:w:n:m:pl:")) != -1) {
+	while ((c = getopt(argc, argv, "k:t:w:n:m:pl:g:")) != -1) {
 		switch (c) {
 		case 'k':
 			o.key_file = optarg;
@@ -532,6 +625,9 @@ static void parse_args(int argc, char **argv)
 		case 'l':
 			o.label = optarg;
 			break;
+		case 'g':
+			o.group = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -545,7 +641,11 @@ static void parse_args(int argc, char **argv)
 	if (parse_ulong(argv[optind + 2], MAX_THREADS, &v) < 0 || v == 0)
 		usage();
 	o.threads = (unsigned)v;
-	if (o.hit && !o.key_file && o.op != OP_UNIX_RTT) {
+	if ((o.op == OP_GETGRNAM && !o.group) || (o.op == OP_GETPWENT && o.threads != 1)) {
+		fprintf(stderr, "bench_nss: getgrnam needs -g GROUP; getpwent runs in one thread\n");
+		exit(2);
+	}
+	if (o.hit && !o.key_file && o.op != OP_UNIX_RTT && o.op != OP_GETGRNAM) {
 		fprintf(stderr, "bench_nss: hits need -k KEYFILE\n");
 		exit(2);
 	}

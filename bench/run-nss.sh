@@ -9,6 +9,13 @@
 #               front of the big files; only if nscd is installed
 # Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist x hit/miss x
 # 1/2 threads, then one table prints them all. Not a test: no thresholds.
+# Then the big-directory rows (issue 9 §6), same setups, same table: 100,000
+# users all in one 100,000-member group "allstaff" (their primary group):
+#   id        `id USER` of a member (getpwnam, getgrouplist, getgrgid of
+#             the 100,000-member group)
+#   getgrnam  `getent group allstaff`
+#   getpwent  `getent passwd`: the whole enumeration of 100,000 users
+# (-B skips them).
 #
 # usage (root): bench/run-nss.sh [-t SECS] [-w SECS] [-s "SETUPS"] [-c CPUS] [-o RAWFILE]
 #   -t  measured seconds per run (default 2)     -w  warm-up seconds (default 0.5)
@@ -16,6 +23,7 @@
 #   -c  pin the benchmark, provd and nscd to CPUS (taskset list, e.g. 0): shows
 #       the cost without cross-CPU wake-ups (which dominate on some VMs)
 #   -o  where the raw bench_nss lines go (default $PROV_BUILD/bench/nss-results.txt)
+#   -B  no big-directory rows
 # bench/run-nss.sh -R RAWFILE   prints the table of an earlier run again.
 # PROV_BUILD = build dir with provd, provctl, libnss_prov.so.2 and bench_nss.
 
@@ -112,14 +120,17 @@ WARM=0.5
 SETUPS="prov files+prov files nscd"
 RAW=$PROV_BUILD/bench/nss-results.txt
 PIN=
-while getopts t:w:s:c:o: opt; do
+BIG=1
+N_BIG=100000
+while getopts t:w:s:c:o:B opt; do
 	case $opt in
 	t) SECS=$OPTARG ;;
 	w) WARM=$OPTARG ;;
 	s) SETUPS=$OPTARG ;;
 	c) PIN=$OPTARG ;;
 	o) RAW=$OPTARG ;;
-	*) echo "usage: $0 [-t SECS] [-w SECS] [-s SETUPS] [-c CPUS] [-o RAWFILE]" >&2; exit 2 ;;
+	B) BIG= ;;
+	*) echo "usage: $0 [-t SECS] [-w SECS] [-s SETUPS] [-c CPUS] [-o RAWFILE] [-B]" >&2; exit 2 ;;
 	esac
 done
 
@@ -274,6 +285,83 @@ run_setup() {
 	esac
 }
 
+# The big directory: document, files, and keys (id: 200 members; getpwent:
+# all of them, for the count).
+make_big() {
+	python3 - "$N_BIG" "$T" <<'EOF'
+import json, sys
+n, t = int(sys.argv[1]), sys.argv[2]
+users = [{"id": "b%06d" % i, "name": "b%06d" % i, "uid": 300000 + i, "gid": 400000,
+          "home": "/home/b%06d" % i, "shell": "/bin/bash"} for i in range(n)]
+json.dump({"prov_directory": 1, "serial": 1, "users": users,
+           "groups": [{"name": "allstaff", "gid": 400000, "members": [u["name"] for u in users]}],
+           "bindings": []}, open(t + "/big.json", "w"))
+with open(t + "/big.passwd", "w") as f:
+    for u in users:
+        f.write("%s:x:%d:%d::%s:%s\n" % (u["name"], u["uid"], u["gid"], u["home"], u["shell"]))
+with open(t + "/big.keys", "w") as f:
+    for u in users[:: n // 200]:
+        f.write("%s:x:%d:%d::%s:%s\n" % (u["name"], u["uid"], u["gid"], u["home"], u["shell"]))
+with open(t + "/big.group", "w") as f:
+    f.write("allstaff:x:400000:%s\n" % ",".join(u["name"] for u in users))
+EOF
+	cat /etc/passwd "$T/big.passwd" > "$T/etc/passwd.huge"
+	cat /etc/group "$T/big.group" > "$T/etc/group.huge"
+	chmod 644 "$T/etc/passwd.huge" "$T/etc/group.huge"
+	write_config "$T/provd-big.conf" "file://$T/big.json"
+	# A fresh state: the 10,000 users of the first rows would otherwise
+	# linger as removed users (deprovisioned_retention) beside these.
+	rm -rf "${T:?}/state"/*
+}
+
+mount_huge_files() {
+	mount --bind "$T/etc/passwd.huge" /etc/passwd
+	mount --bind "$T/etc/group.huge" /etc/group
+}
+
+# run_big LABEL [bench_nss options]: the three big-directory rows.
+run_big() {
+	local label=$1 line args
+	shift
+	for args in "-k $T/big.keys id" "-g allstaff getgrnam" "-k $T/big.passwd getpwent"; do
+		# shellcheck disable=SC2086 # args is a list of words on purpose
+		line=$("${RUN[@]}" "$BENCH" -t "$SECS" -w "$WARM" -l "$label" "$@" $args hit 1)
+		echo "$line" >> "$RAW"
+		echo "  $line" >&2
+	done
+}
+
+run_big_setup() {
+	echo "== big: $1" >&2
+	case $1 in
+	files)
+		set_nss files
+		mount_huge_files
+		run_big files
+		umount_big_files
+		;;
+	prov | files+prov)
+		if [ -z "$PROVD_PID" ]; then
+			start_provd "$T/provd-big.conf"
+			pin "$PROVD_PID"
+		fi
+		if [ "$1" = prov ]; then set_nss prov; else set_nss "files prov"; fi
+		run_big "$1"
+		;;
+	nscd)
+		command -v nscd >/dev/null || return 0
+		stop_provd
+		set_nss files
+		mount_huge_files
+		start_nscd
+		run_big nscd -p
+		stop_nscd
+		mountpoint -q /var/cache/nscd && umount /var/cache/nscd
+		umount_big_files
+		;;
+	esac
+}
+
 print_header() {
 	echo "prov NSS benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
 	echo "machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r), $(ldd --version | head -1)"
@@ -281,6 +369,7 @@ print_header() {
 	[ -z "$PIN" ] || echo "pinned: benchmark and daemons all on CPU(s) $PIN (taskset)"
 	echo "load average before the runs: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 	echo "data: $N_USERS users (+alice), a group each, one 2001-member group; ${SECS}s measured + ${WARM}s warm-up per run; hits = random existing users, misses = random names/ids from 1000 that exist nowhere"
+	[ -z "$BIG" ] || echo "big rows (id, getgrnam, getpwent): $N_BIG users, all members of one $N_BIG-member group allstaff (their primary group); id = getpwnam + getgrouplist + getgrgid of allstaff; getpwent = the whole enumeration"
 	echo "DESIGN §6 targets: this first version (socket path): hit p50 < 50 µs;"
 	echo "  later (mapped snapshot): hit <= 0.5 µs, miss <= 0.2 µs, initgroups <= 1 µs."
 	echo "  Reference p50 (1 thread, 10k users) from DESIGN: files 464 µs, nslcd 162, SSSD socket 127,"
@@ -308,6 +397,14 @@ done
 for s in $SETUPS; do
 	run_setup "$s"
 done
+if [ -n "$BIG" ]; then
+	stop_provd
+	make_big
+	for s in $SETUPS; do
+		run_big_setup "$s"
+	done
+	stop_provd
+fi
 print_header
 print_table "$RAW"
 echo

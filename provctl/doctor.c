@@ -14,6 +14,8 @@
  *              provd's keys_user
  *   sudoers    a sudoers file grants provd's sudo group
  *   nscd       if it runs, provd invalidates it (informational)
+ *   signatures an https:// document source without trusted_keys: whoever
+ *              controls the web server or CDN controls who logs in (warn)
  *
  * Exit 0 when nothing FAILed, 4 otherwise. --json: one object,
  * {"checks": [{"check", "result", "detail"}...], "ok", "fails"}.
@@ -95,7 +97,7 @@ static void copy_val(const struct prov_str *v, char *out, size_t outsz)
 
 /* STATUS as doctor reads it. */
 struct provd_status {
-	char state[64], stale[16], users[32], serial[32], origin[256], source[256];
+	char state[64], stale[16], users[32], serial[32], origin[256], source[PROV_STATUS_STR_MAX + 1], sigs[64];
 	char sync[256], last_result[512], last_ok_age[32], refresh_interval[32], stale_reason[256];
 };
 
@@ -109,7 +111,7 @@ static void take_status_pair(struct doctor *d, struct provd_status *s, const cha
 		M("state", state), M("stale", stale), M("users", users), M("serial", serial), M("origin", origin),
 		M("source", source), M("sync", sync), M("last_sync_result", last_result),
 		M("last_ok_age", last_ok_age), M("refresh_interval", refresh_interval),
-		M("stale_reason", stale_reason),
+		M("stale_reason", stale_reason), M("signatures", sigs),
 #undef M
 	};
 	size_t i;
@@ -201,6 +203,10 @@ static void check_provd(struct doctor *d)
 					 "(systemctl status provd.socket provd.service)");
 		return;
 	}
+	if (strncmp(s.source, "document ", 9) == 0 && strstr(s.source, "https://") && strcmp(s.sigs, "not required") == 0)
+		report(d, "signatures", WARN,
+		       "the https:// document is not signed: whoever controls its web server or CDN decides who "
+		       "logs in here; set trusted_keys and audience (prov-publish(1))");
 	if (strcmp(s.state, "unconfigured") == 0) {
 		report(d, "provd", FAIL,
 		       "no directory source configured: nobody is served; set [directory] url (and type, "
@@ -433,10 +439,27 @@ static void check_sshd(struct doctor *d)
 
 /* --- sudoers, nscd --- */
 
+/* The rule for the group, "%group" (matched against the login-time group
+ * vector) or "%:group" (asked of sudoers' group_plugin at each use, see
+ * packaging/sudoers/prov): 2 for "%:", 1 for "%", 0 when none. */
+static int sudoers_rule(const char *line, const char *group)
+{
+	const char *p = line + strspn(line, " \t");
+	size_t n = strlen(group);
+	int kind;
+
+	if (p[0] != '%')
+		return 0;
+	kind = p[1] == ':' ? 2 : 1;
+	p += kind;
+	return strncmp(p, group, n) == 0 && (p[n] == ' ' || p[n] == '\t') ? kind : 0;
+}
+
 static void check_sudoers(struct doctor *d)
 {
 	char needle[PROV_NAME_MAX + 2], line[1024];
 	bool found = false;
+	int kind = 0;
 	FILE *f;
 
 	if (!d->sudo_group[0])
@@ -449,14 +472,16 @@ static void check_sudoers(struct doctor *d)
 	}
 	snprintf(needle, sizeof(needle), "%%%s", d->sudo_group);
 	while (!found && fgets(line, sizeof(line), f)) {
-		char *p = line + strspn(line, " \t");
-		size_t n = strlen(needle);
-
-		found = strncmp(p, needle, n) == 0 && (p[n] == ' ' || p[n] == '\t');
+		kind = sudoers_rule(line, d->sudo_group);
+		found = kind != 0;
 	}
 	fclose(f);
-	if (found)
-		report(d, "sudoers", OK, "%s grants %s", d->sudoers, needle);
+	if (kind == 2)
+		report(d, "sudoers", OK, "%s grants %%:%s (asked at each sudo: a grant that ends, ends in open sessions)",
+		       d->sudoers, d->sudo_group);
+	else if (found)
+		report(d, "sudoers", OK, "%s grants %s (login-time groups: an open session keeps sudo until it ends)",
+		       d->sudoers, needle);
 	else
 		report(d, "sudoers", WARN, "%s does not grant %s (provd's sudo_group)", d->sudoers, needle);
 }

@@ -21,6 +21,7 @@
 #include "server.h"
 #include "sessions.h"
 #include "snapshot.h"
+#include "docsig.h"
 #include "source.h"
 #include "state.h"
 #include "sync.h"
@@ -131,6 +132,18 @@ static int check_config(const struct options *o)
 	}
 	if (r == 1)
 		fprintf(stderr, "note: %s\n", err);
+	/* Key files are read at every pull; a bad one is better found now. */
+	if (docsig_required(&cfg)) {
+		struct docsig_keyring kr;
+
+		r = docsig_keyring_load(&cfg.trusted_keys, &kr, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "%s\n", err);
+			config_free(&cfg);
+			return EXIT_FAILURE;
+		}
+		docsig_keyring_free(&kr);
+	}
 	if (!source_is_configured(&cfg)) {
 		fprintf(stderr, "note: no directory source configured ([directory] url): provd will serve nobody\n");
 		goto ok;

@@ -11,6 +11,9 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/dispatch.c
   ${CMAKE_CURRENT_LIST_DIR}/listen.c
   ${CMAKE_CURRENT_LIST_DIR}/server.c
+  ${CMAKE_CURRENT_LIST_DIR}/budget.c      # connections per peer uid
+  ${CMAKE_CURRENT_LIST_DIR}/ratelimit.c   # audit lines per peer uid
+  ${CMAKE_CURRENT_LIST_DIR}/worker.c      # slow work off the loop (homes)
 )
 
 # DESIGN invariant 9: provd never resolves a name through NSS (it would ask

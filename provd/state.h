@@ -27,6 +27,7 @@ struct prov_stats {
 	uint64_t bad_frames;       /* connections dropped for a malformed frame */
 	uint64_t timeouts;         /* connections dropped for being too slow */
 	uint64_t clients_rejected; /* accepted and closed at once: max_clients */
+	uint64_t over_budget;      /* dropped: the pinned-memory budget (server.h) */
 	unsigned clients;          /* connections open now */
 };
 
@@ -55,6 +56,7 @@ struct prov_state {
 	bool config_optional;  /* the default path: a missing file means defaults */
 
 	struct directory *dir; /* served snapshot; NULL = none (lookups: UNAVAILABLE) */
+	uint64_t generation;   /* bumped at every swap of dir or cfg (derived.h) */
 	char *doc;             /* the exact bytes dir was built from */
 	size_t doc_len;
 	char origin[STATE_TEXT_MAX];      /* "cache", "file:///srv/dir.json", "embedded demo" */
@@ -94,6 +96,15 @@ struct prov_state {
 	 * none. */
 	struct removed_users *removed;
 };
+
+/* What admission must know about the past (prior.h) besides st->dir: the
+ * id ledger's held entries and the retained removed users, as copies
+ * (prior_entries_free()) a sync worker may keep. 0 or -ENOMEM. */
+struct prior_entry;
+int state_prior_of(const struct prov_state *st, struct prior_entry **ret, size_t *ret_n);
+
+/* "2 refused, 1 corrected, 0 conflict": d's admission outcomes. */
+void state_outcome_counts(const struct directory *d, char *buf, size_t bufsz);
 
 /* Flags of state_apply_document(). */
 #define APPLY_REBUILD 0x1u /* rebuild even if the bytes are unchanged (config changed) */

@@ -15,4 +15,6 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/syncjob.c
   ${CMAKE_CURRENT_LIST_DIR}/synclog.c
   ${CMAKE_CURRENT_LIST_DIR}/sync.c
+  ${CMAKE_CURRENT_LIST_DIR}/docsig.c
+  ${CMAKE_CURRENT_LIST_DIR}/docsig_fetch.c
 )
