@@ -12,6 +12,7 @@
 
 #include "localdb.h"
 #include "log.h"
+#include "source.h"
 #include "validate.h"
 
 #define REMOVED_FILE_MAX (16u << 20)
@@ -361,7 +362,9 @@ int removed_update(struct removed_users *r, const struct directory *d, const str
 	char err[256];
 	int e;
 
-	if (!d)
+	/* The embedded demo (url = demo:) leaves nothing in state_dir: no
+	 * held ids or removed users a real directory would meet later. */
+	if (!d || source_is_demo(cfg))
 		return 0;
 	e = record_gone(r, d, cfg, now, &changed);
 	if (e < 0)
