@@ -88,7 +88,9 @@ static void verdicts_free(struct verdicts *v)
 	v->why = NULL;
 }
 
-static int verdict(struct verdicts *v, size_t i, enum dir_outcome how, const char *fmt, va_list ap)
+/* printf-style (clang's -Wformat-nonliteral in the fuzz build wants it said) */
+static int __attribute__((format(printf, 4, 0)))
+verdict(struct verdicts *v, size_t i, enum dir_outcome how, const char *fmt, va_list ap)
 {
 	char buf[PROV_REASON_MAX];
 
