@@ -10,6 +10,7 @@
 #include "cache_verify.h"
 #include "log.h"
 #include "login_handlers.h"
+#include "mappublish.h"
 #include "removed.h"
 #include "sudogroup.h"
 #include "sync.h"
@@ -431,6 +432,13 @@ static int h_status(struct dispatch_ctx *ctx, struct prov_reader *req, struct pr
 	pair(&p, "sudo_group", "%s", st->cfg.sudo_group);
 	pair(&p, "sudo_gid", "%u", st->cfg.sudo_gid);
 	pair(&p, "cache", "%s", st->cache_state);
+	pair(&p, "snapshot_generation", "%llu", (unsigned long long)mappub_generation(st->mappub));
+	{
+		char snap[STATE_TEXT_MAX];
+
+		mappub_status(st->mappub, snap, sizeof(snap));
+		pair(&p, "snapshot", "%s", snap);
+	}
 	pair(&p, "last_error", "%s", st->last_error[0] ? st->last_error : "none");
 	fmt_time(st->last_error_at, t, sizeof(t));
 	pair(&p, "last_error_at", "%s", t);

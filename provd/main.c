@@ -20,6 +20,7 @@
 #include "prov/protocol.h"
 #include "server.h"
 #include "sessions.h"
+#include "mappublish.h"
 #include "snapshot.h"
 #include "source.h"
 #include "state.h"
@@ -188,6 +189,7 @@ int main(int argc, char **argv)
 {
 	struct server *srv = NULL;
 	struct sessions *sessions = NULL;
+	struct mappub *mappub = NULL;
 	struct sync *sync = NULL;
 	struct prov_config cfg;
 	struct prov_state st;
@@ -257,11 +259,17 @@ int main(int argc, char **argv)
 		state_free(&st);
 		return EXIT_FAILURE;
 	}
+	/* Before the first directory too: the cache loaded next is published
+	 * for nss_prov before READY. Without it lookups use the socket. */
+	r = mappub_new(&st, srv, &mappub);
+	if (r < 0)
+		log_msg(LOG_ERR, "cannot publish lookup snapshots (lookups use the socket): %s", strerror(-r));
 	state_load_initial(&st);
 	/* After the sockets: the pull worker inherits their signal mask. */
 	r = sync_new(srv, &st, &sync);
 	if (r < 0) {
 		log_msg(LOG_ERR, "cannot set up the sync: %s", strerror(-r));
+		mappub_free(mappub);
 		sessions_free(sessions);
 		server_free(srv);
 		state_free(&st);
@@ -276,6 +284,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "event loop failed: %s", strerror(-r));
 	sd_notify(0, "STOPPING=1");
 	sync_free(sync);
+	mappub_free(mappub);
 	sessions_free(sessions);
 	server_free(srv);
 	state_free(&st);

@@ -10,6 +10,8 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/dispatch.c
   ${CMAKE_CURRENT_LIST_DIR}/listen.c
   ${CMAKE_CURRENT_LIST_DIR}/server.c
+  ${CMAKE_CURRENT_LIST_DIR}/mapwrite.c     # the lookup snapshot nss_prov maps
+  ${CMAKE_CURRENT_LIST_DIR}/mappublish.c   # when it is published, its status
 )
 
 # DESIGN invariant 9: provd never resolves a name through NSS (it would ask

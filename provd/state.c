@@ -140,6 +140,8 @@ static void changed(struct prov_state *st)
 {
 	if (st->on_change)
 		st->on_change(st, st->on_change_data);
+	if (st->on_publish)
+		st->on_publish(st, st->on_publish_data);
 }
 
 /* The served snapshot is going: freed, or retired while a worker reads it. */

@@ -93,6 +93,11 @@ struct prov_state {
 	 * deprovisioned_retention (removed.h; owned by sessions.c). NULL =
 	 * none. */
 	struct removed_users *removed;
+	/* Called right after on_change: publishes the lookup snapshot
+	 * (mappublish.h), whose status STATUS reports. NULL = none. */
+	void (*on_publish)(struct prov_state *st, void *userdata);
+	void *on_publish_data;
+	struct mappub *mappub;
 };
 
 /* Flags of state_apply_document(). */

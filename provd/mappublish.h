@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * When provd publishes the lookup snapshot (mapwrite.h), and what it
+ * says about it.
+ *
+ * When: after every swap of the served directory (state.h's on_publish
+ * hook, which state.c calls right after on_change, so the removed-users
+ * list is already up to date), which covers the disk cache at start-up
+ * before READY; and at every instant the clock alone changes an answer: a
+ * decision_next_change() (a grant's or the document's not_after, the
+ * offline grace: the sudo group's members) or a removed user's retention
+ * running out, on a timerfd of its own in provd's loop.
+ *
+ * Status: the generation published, and whether nss_prov will believe it:
+ * the file is checked again at every STATUS (owner root, no group/other
+ * write, valid header and generation ours), because a file nss_prov
+ * ignores means lookups go back to the socket.
+ */
+#ifndef PROV_MAPPUBLISH_H
+#define PROV_MAPPUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server.h"
+#include "state.h"
+
+struct mappub;
+
+/* Installs itself as st's on_publish hook (and st->mappub); srv NULL = no
+ * timer (tests call mappub_publish()). */
+int mappub_new(struct prov_state *st, struct server *srv, struct mappub **ret);
+void mappub_free(struct mappub *m);
+
+/* Builds and publishes st's answers at now; logs a failure (once per run
+ * of failures) and keeps the reason for status. Re-arms the timer. */
+void mappub_publish(struct mappub *m, int64_t now);
+
+/* The generation last published (0 = none yet), and one line on the file
+ * as nss_prov would see it now. m may be NULL (nothing published). */
+uint64_t mappub_generation(const struct mappub *m);
+void mappub_status(const struct mappub *m, char *buf, size_t bufsz);
+
+/* Checks the file at path as nss_prov would, and all of it (every record,
+ * slot and index): for provctl cache verify. One line into buf; 0 when
+ * nss_prov would answer from it, else -errno. */
+int mappub_verify_file(const char *path, char *buf, size_t bufsz);
+
+#endif
