@@ -56,35 +56,50 @@ static void thread_done(void *v)
 	pthread_mutex_unlock(&map_lock);
 }
 
-/* Opens, checks and maps the file at src->path; NULL when it is not to
- * be believed. Under map_lock. */
-static struct prov_map *open_map(const struct prov_mapsrc *src)
+/* Opens, checks and maps the file at src->path into *ret. -ESTALE when
+ * it was superseded between open() and the check (provd published twice
+ * meanwhile: try again); any other error: not to be believed. Under
+ * map_lock. */
+static int open_map_once(const struct prov_mapsrc *src, struct prov_map **ret)
 {
 	struct prov_map *m;
 	struct stat s;
 	void *base;
-	int fd;
+	int fd, r;
 
 	fd = open(src->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return NULL;
+		return -ENOENT;
 	if (fstat(fd, &s) < 0 || prov_map_stat_refusal(&s, src->owner)) {
 		close(fd);
-		return NULL;
+		return -EPERM;
 	}
 	base = mmap(NULL, (size_t)s.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (base == MAP_FAILED)
-		return NULL;
+		return -ENOMEM;
 	m = calloc(1, sizeof(*m));
-	if (!m || prov_map_view_init(base, (size_t)s.st_size, &m->view) < 0) {
+	r = m ? prov_map_view_init(base, (size_t)s.st_size, &m->view) : -ENOMEM;
+	if (r < 0) {
 		free(m);
 		munmap(base, (size_t)s.st_size);
-		return NULL;
+		return r;
 	}
 	m->base = base;
 	m->size = (size_t)s.st_size;
 	m->refs = 1;
+	*ret = m;
+	return 0;
+}
+
+static struct prov_map *open_map(const struct prov_mapsrc *src)
+{
+	struct prov_map *m = NULL;
+	int tries;
+
+	for (tries = 0; tries < 16; tries++)
+		if (open_map_once(src, &m) != -ESTALE)
+			break;
 	return m;
 }
 
