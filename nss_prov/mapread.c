@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 struct prov_mapsrc {
-	char *path;
+	char *path;             /* malloc'ed, except the default source's */
 	uid_t owner;
 	pthread_key_t key;     /* this thread's struct prov_map * */
 	struct prov_map *current; /* the newest believed mapping (one reference) */
@@ -215,13 +215,20 @@ void prov_mapsrc_free(struct prov_mapsrc *src)
 	free(src);
 }
 
+/* Static, not malloc'ed: glibc unloads NSS modules at exit under
+ * valgrind (__libc_freeres), and a heap block only the module's own data
+ * pointed to would then show as lost. */
+static char default_path[] = PROV_MAP_PATH;
+static struct prov_mapsrc default_storage = { .path = default_path, .owner = 0 };
 static struct prov_mapsrc *default_src;
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
 static void default_init(void)
 {
-	if (prov_mapsrc_new(PROV_MAP_PATH, 0, &default_src) < 0)
-		default_src = NULL;
+	if (pthread_key_create(&default_storage.key, thread_done) != 0)
+		return;
+	pthread_once(&atfork_once, register_atfork);
+	default_src = &default_storage;
 }
 
 struct prov_mapsrc *prov_mapsrc_default(void)
