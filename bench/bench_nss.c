@@ -17,6 +17,10 @@
  *
  * usage: bench_nss [options] OP KIND THREADS
  *   OP       getpwnam | getpwuid | getgrouplist (the initgroups path)
+ *            | getgrnam (hit keys: the group named like each user, gid =
+ *            its primary gid, as gen_directory.py makes them)
+ *            | enumerate: one whole setpwent/getpwent/endpwent walk per
+ *            call; right when it lists at least the key file's users
  *            | unix-rtt: no NSS at all, the floor under any daemon design:
  *            one AF_UNIX connect + 29-byte request + 85-byte reply + close
  *            per call, against a trivial forked echo server (the sizes of
@@ -65,7 +69,7 @@
 #define HIST_SUB        64
 #define HIST_BUCKETS    (HIST_LINEAR + 64 * HIST_SUB)
 
-enum op { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT };
+enum op { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT, OP_GETGRNAM, OP_ENUMERATE };
 
 /* unix-rtt sizes: a prov getpwnam request and reply. */
 #define RTT_REQ         29
@@ -298,6 +302,29 @@ static void rtt_stop(pid_t pid, const char *dir)
 	rmdir(dir);
 }
 
+static bool do_getgrnam(const struct key *k, char *buf)
+{
+	struct group gr, *res = NULL;
+	int r = getgrnam_r(k->name, &gr, buf, PW_BUF_SIZE, &res);
+
+	if (o.hit)
+		return r == 0 && res && gr.gr_gid == k->gid;
+	return res == NULL;
+}
+
+/* getent passwd: the whole walk is one call. */
+static bool do_enumerate(char *buf)
+{
+	struct passwd pw, *res;
+	size_t n = 0;
+
+	setpwent();
+	while (getpwent_r(&pw, buf, PW_BUF_SIZE, &res) == 0 && res)
+		n++;
+	endpwent();
+	return n >= n_keys;
+}
+
 /* One NSS call; returns true if the answer is the expected one. */
 static bool do_op(const struct key *k, char *buf)
 {
@@ -329,6 +356,10 @@ static bool do_op(const struct key *k, char *buf)
 		return false;
 	case OP_UNIX_RTT:
 		return unix_rtt(buf);
+	case OP_GETGRNAM:
+		return do_getgrnam(k, buf);
+	case OP_ENUMERATE:
+		return do_enumerate(buf);
 	}
 	return false;
 }
@@ -373,7 +404,7 @@ static void *worker_main(void *arg)
 /* Untimed: each key once, so a cache in front of the source is full. */
 static void prime(void)
 {
-	size_t i, n = o.hit ? n_keys : o.miss_keys;
+	size_t i, n = o.op == OP_ENUMERATE ? 1 : o.hit ? n_keys : o.miss_keys;
 	struct key k;
 	char *buf;
 
@@ -471,13 +502,18 @@ static const char *op_name(enum op op)
 		return "getgrouplist";
 	case OP_UNIX_RTT:
 		return "unix-rtt";
+	case OP_GETGRNAM:
+		return "getgrnam";
+	case OP_ENUMERATE:
+		return "enumerate";
 	}
 	return "?";
 }
 
 static int parse_op(const char *s, enum op *ret)
 {
-	static const enum op all[] = { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT };
+	static const enum op all[] = { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT, OP_GETGRNAM,
+				       OP_ENUMERATE };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -492,7 +528,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_nss [-k KEYFILE] [-t SECS] [-w SECS] [-n OPS] [-m MISSKEYS] [-p] [-l LABEL]\n"
-		"                 getpwnam|getpwuid|getgrouplist|unix-rtt hit|miss THREADS\n");
+		"                 getpwnam|getpwuid|getgrouplist|getgrnam|enumerate|unix-rtt hit|miss THREADS\n");
 	exit(2);
 }
 

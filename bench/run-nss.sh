@@ -2,17 +2,26 @@
 # Benchmarks glibc NSS lookups through prov against the alternatives a user
 # would otherwise pick, with the same 10,000 users, side by side:
 #   files       passwd/group: files, the users appended to /etc/passwd, /etc/group
-#   prov        passwd/group: prov, provd serving a document with those users
+#   prov        passwd/group: prov, provd serving a document with those users;
+#               nss_prov answers from the lookup snapshot provd publishes
+#   prov-socket the same, with the snapshot made group-writable so that
+#               nss_prov ignores it and asks provd over the socket (the path
+#               before issue 12, and the fallback now)
 #   files+prov  passwd/group: files prov (the real deployment order: a prov hit
 #               pays a miss in the small local files first)
 #   nscd        nscd (Debian's, its default cache settings, not persistent) in
 #               front of the big files; only if nscd is installed
-# Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist x hit/miss x
-# 1/2 threads, then one table prints them all. Not a test: no thresholds.
+# Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist/getgrnam x
+# hit/miss x 1/2 threads and one enumeration of every user, counts the
+# system calls of a getpwnam hit (strace -c, the difference between 1 and
+# 2001 calls), then one table prints them all. Then (unless -B) 100,000
+# users and a 100,000-member group: getent passwd, getent group, id, the
+# snapshot's size and provd's publish time. Not a test: no thresholds.
 #
 # usage (root): bench/run-nss.sh [-t SECS] [-w SECS] [-s "SETUPS"] [-c CPUS] [-o RAWFILE]
 #   -t  measured seconds per run (default 2)     -w  warm-up seconds (default 0.5)
-#   -s  setups to run, in order (default "prov files+prov files nscd")
+#   -s  setups to run, in order (default "prov prov-socket files+prov files nscd")
+#   -B  skip the 100,000-user section
 #   -c  pin the benchmark, provd and nscd to CPUS (taskset list, e.g. 0): shows
 #       the cost without cross-CPU wake-ups (which dominate on some VMs)
 #   -o  where the raw bench_nss lines go (default $PROV_BUILD/bench/nss-results.txt)
@@ -26,8 +35,12 @@ print_table() {
 import sys
 raw, setups = sys.argv[1], sys.argv[2].split()
 runs, order = {}, []
+sysc = {}
 for line in open(raw):
     f = dict(kv.split("=", 1) for kv in line.split())
+    if f["op"] == "syscalls":
+        sysc[f["label"]] = f["calls_per_op"]
+        continue
     key = (f["op"], f["kind"], f["threads"])
     if key not in order:
         order.append(key)
@@ -52,7 +65,7 @@ def ratio(a, b):
 
 ratios = []
 for p in ("prov", "files+prov"):
-    for base in ("files", "nscd"):
+    for base in ("files", "nscd", "prov-socket"):
         if p in present and base in present:
             ratios.append((p, base))
 for f in floor:
@@ -67,7 +80,7 @@ for s in present:
     head2 += " | %8s %8s %7s" % ("p50 µs", "p99 µs", "ops/s")
 if ratios:
     head1 += " | %s" % "p50 ratio"
-    head2 += " |" + "".join(" %11s" % ("%s/%s" % (p.replace("files+prov", "f+p"), b))
+    head2 += " |" + "".join(" %11s" % ("%s/%s" % (p.replace("files+prov", "f+p"), b.replace("prov-socket", "sock")))
                             for p, b in ratios)
 print(head1)
 print(head2)
@@ -88,6 +101,17 @@ for key in order:
         row += " |" + "".join(" %11s" % ratio(runs.get(key + (p,)), runs.get(key + (b,)))
                               for p, b in ratios)
     print(row)
+if sysc:
+    print()
+    print("system calls per getpwnam hit (strace -c, 2001 calls minus 1): " +
+          ", ".join("%s %s" % (s, sysc[s]) for s in present if s in sysc))
+scale = []
+for s in present:
+    one, two = runs.get(("getpwnam", "hit", "1", s)), runs.get(("getpwnam", "hit", "2", s))
+    if one and two and float(one["ops_per_s"]) > 0:
+        scale.append("%s %.2fx" % (s, float(two["ops_per_s"]) / float(one["ops_per_s"])))
+if scale:
+    print("2 threads / 1 thread, getpwnam hit throughput: " + ", ".join(scale))
 if errors:
     print("\n! wrong answers (hit not found, or miss found):")
     for e in errors:
@@ -97,7 +121,7 @@ EOF
 
 # -R RAWFILE: only print the table of an earlier run (no root, no sandbox).
 if [ "${1:-}" = -R ] && [ $# -eq 2 ]; then
-	SETUPS=${SETUPS:-prov files+prov files nscd}
+	SETUPS=${SETUPS:-prov prov-socket files+prov files nscd}
 	print_table "$2"
 	exit 0
 fi
@@ -109,24 +133,26 @@ sandbox_enter "$@"
 N_USERS=10000
 SECS=2
 WARM=0.5
-SETUPS="prov files+prov files nscd"
+SETUPS="prov prov-socket files+prov files nscd"
 RAW=$PROV_BUILD/bench/nss-results.txt
 PIN=
-while getopts t:w:s:c:o: opt; do
+BIG=1
+while getopts t:w:s:c:o:B opt; do
 	case $opt in
 	t) SECS=$OPTARG ;;
 	w) WARM=$OPTARG ;;
 	s) SETUPS=$OPTARG ;;
 	c) PIN=$OPTARG ;;
 	o) RAW=$OPTARG ;;
-	*) echo "usage: $0 [-t SECS] [-w SECS] [-s SETUPS] [-c CPUS] [-o RAWFILE]" >&2; exit 2 ;;
+	B) BIG= ;;
+	*) echo "usage: $0 [-t SECS] [-w SECS] [-s SETUPS] [-c CPUS] [-o RAWFILE] [-B]" >&2; exit 2 ;;
 	esac
 done
 
 BENCH=$PROV_BUILD/bench/bench_nss
 RUN=()
 [ -z "$PIN" ] || RUN=(taskset -c "$PIN")
-OPS="getpwnam getpwuid getgrouplist"
+OPS="getpwnam getpwuid getgrouplist getgrnam enumerate"
 KINDS="hit miss"
 THREADS="1 2"
 NSCD_PID=
@@ -203,6 +229,8 @@ run_all() {
 	for op in $OPS; do
 		for kind in $KINDS; do
 			for th in $THREADS; do
+				# One walk of every user: no miss, one thread.
+				[ "$op" = enumerate ] && { [ "$kind" = hit ] && [ "$th" = 1 ] || continue; }
 				line=$("${RUN[@]}" "$BENCH" -k "$T/users.passwd" -t "$SECS" -w "$WARM" -l "$label" \
 					"$@" "$op" "$kind" "$th")
 				echo "$line" >> "$RAW"
@@ -210,6 +238,19 @@ run_all() {
 			done
 		done
 	done
+}
+
+# count_syscalls LABEL [bench_nss options]: system calls per getpwnam hit,
+# the difference between 2001 calls and 1 (start-up cancels out).
+count_syscalls() {
+	local label=$1 one many
+	shift
+	command -v strace >/dev/null || return 0
+	strace -f -c -o "$T/strace1" "$BENCH" -k "$T/users.passwd" -n 1 -w 0 -t 600 "$@" getpwnam hit 1 >/dev/null
+	strace -f -c -o "$T/strace2" "$BENCH" -k "$T/users.passwd" -n 2001 -w 0 -t 600 "$@" getpwnam hit 1 >/dev/null
+	one=$(awk '$NF == "total" { print $4 }' "$T/strace1")
+	many=$(awk '$NF == "total" { print $4 }' "$T/strace2")
+	echo "op=syscalls kind=getpwnam-hit threads=1 label=$label calls_per_op=$(python3 -c "print('%.2f' % (($many - $one) / 2000))")" >> "$RAW"
 }
 
 start_nscd() {
@@ -239,17 +280,23 @@ run_setup() {
 		set_nss files
 		mount_big_files
 		run_all files
+		count_syscalls files
 		umount_big_files
 		;;
-	prov | files+prov)
+	prov | prov-socket | files+prov)
 		# Local accounts win (invariant 1), so provd must never see the
 		# big files: they are only mounted in the files setups.
 		if [ -z "$PROVD_PID" ]; then
 			start_provd "$T/provd.conf"
 			pin "$PROVD_PID"
 		fi
-		if [ "$1" = prov ]; then set_nss prov; else set_nss "files prov"; fi
+		if [ "$1" = files+prov ]; then set_nss "files prov"; else set_nss prov; fi
+		# prov-socket: a snapshot nss_prov must not believe sends every
+		# lookup to the socket, as before the snapshot existed.
+		[ "$1" = prov-socket ] && chmod 664 /run/prov/nss.map
 		run_all "$1"
+		count_syscalls "$1"
+		chmod 644 /run/prov/nss.map
 		;;
 	nscd)
 		if ! command -v nscd >/dev/null; then
@@ -263,6 +310,7 @@ run_setup() {
 		# -p: look every key up once first, so the measured calls
 		# are answered from nscd's cache, as on a long-running host.
 		run_all nscd -p
+		count_syscalls nscd -p
 		stop_nscd
 		mountpoint -q /var/cache/nscd && umount /var/cache/nscd
 		umount_big_files
@@ -274,6 +322,73 @@ run_setup() {
 	esac
 }
 
+# median_ms CMD...: the median wall time of 5 runs of CMD, in ms.
+median_ms() {
+	local i
+	for i in 1 2 3 4 5; do elapsed_ms "$@"; done | sort -n | sed -n 3p
+}
+
+# big_figures LABEL: one row of the 100,000-user table.
+big_figures() {
+	local n members idt pw gr
+	n=$(getent passwd | wc -l)
+	members=$(getent group big100k | cut -d: -f4 | tr , '\n' | grep -c . || true)
+	pw=$(median_ms getent passwd)
+	gr=$(median_ms getent group big100k)
+	idt=$(median_ms id user05000)
+	printf '%-12s | %8s ms (%s entries) | %8s ms (%s members) | %8s ms\n' "$1" "$pw" "$n" "$gr" "$members" "$idt" \
+		>> "$T/big.txt"
+}
+
+# 100,000 users and one group holding all of them: prov from the snapshot,
+# prov through the socket, and the same lines in the files.
+big_section() {
+	echo "== 100,000 users" >&2
+	stop_provd
+	python3 "$PROV_SRC/tests/integration/gen_directory.py" "$T/big.json" 100000
+	python3 - "$T/big.json" "$T/big.passwd" "$T/big.group" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["groups"].append({"id": "g-big", "name": "big100k", "gid": 39999,
+                    "members": [u["name"] for u in d["users"]]})
+json.dump(d, open(sys.argv[1], "w"))
+with open(sys.argv[2], "w") as f:
+    for u in d["users"]:
+        f.write("%s:x:%d:%d:%s:%s:%s\n" % (u["name"], u["uid"], u["gid"], u.get("gecos", ""), u["home"], u["shell"]))
+with open(sys.argv[3], "w") as f:
+    for g in d["groups"]:
+        f.write("%s:x:%d:%s\n" % (g["name"], g["gid"], ",".join(g["members"])))
+EOF
+	cat /etc/passwd "$T/big.passwd" > "$T/etc/passwd.100k"
+	cat /etc/group "$T/big.group" > "$T/etc/group.100k"
+	chmod 644 "$T/etc/passwd.100k" "$T/etc/group.100k"
+	write_config "$T/big.conf" "file://$T/big.json"
+	start_provd "$T/big.conf"
+	pin "$PROVD_PID"
+	local i
+	for i in $(seq 600); do
+		"$PROV_BUILD/provctl/provctl" status 2>/dev/null | grep -Eq '^ *users[: ]+ *1000[0-9][0-9]' && break
+		sleep 0.1
+	done
+	{
+		echo "100,000 users, one 100,000-member group (median of 5 runs, wall time of the whole command):"
+		echo "snapshot: $(stat -c %s /run/prov/nss.map) bytes; provd: $("$PROV_BUILD/provctl/provctl" status | sed -n 's/^ *snapshot: *//p')"
+		printf '%-12s | %-28s | %-30s | %s\n' setup "getent passwd" "getent group big100k" "id user05000"
+	} > "$T/big.txt"
+	set_nss prov
+	big_figures prov
+	chmod 664 /run/prov/nss.map
+	big_figures prov-socket
+	chmod 644 /run/prov/nss.map
+	stop_provd
+	set_nss files
+	mount --bind "$T/etc/passwd.100k" /etc/passwd
+	mount --bind "$T/etc/group.100k" /etc/group
+	big_figures files
+	umount /etc/passwd
+	umount /etc/group
+}
+
 print_header() {
 	echo "prov NSS benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
 	echo "machine: $(nproc) CPUs, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r), $(ldd --version | head -1)"
@@ -281,8 +396,8 @@ print_header() {
 	[ -z "$PIN" ] || echo "pinned: benchmark and daemons all on CPU(s) $PIN (taskset)"
 	echo "load average before the runs: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 	echo "data: $N_USERS users (+alice), a group each, one 2001-member group; ${SECS}s measured + ${WARM}s warm-up per run; hits = random existing users, misses = random names/ids from 1000 that exist nowhere"
-	echo "DESIGN §6 targets: this first version (socket path): hit p50 < 50 µs;"
-	echo "  later (mapped snapshot): hit <= 0.5 µs, miss <= 0.2 µs, initgroups <= 1 µs."
+	echo "DESIGN §6 targets: socket path (prov-socket): hit p50 < 50 µs;"
+	echo "  mapped snapshot (prov): hit <= 0.5 µs, miss <= 0.2 µs, initgroups <= 1 µs; issue 12: prov/nscd <= 1."
 	echo "  Reference p50 (1 thread, 10k users) from DESIGN: files 464 µs, nslcd 162, SSSD socket 127,"
 	echo "  SSSD mapped cache 0.97 (miss 73), nscd 0.61 µs."
 	echo "Ratios are p50(setup)/p50(base): below 1 means the setup is faster."
@@ -308,7 +423,9 @@ done
 for s in $SETUPS; do
 	run_setup "$s"
 done
+[ -z "$BIG" ] || big_section
 print_header
 print_table "$RAW"
 echo
+[ -z "$BIG" ] || { cat "$T/big.txt"; echo; }
 echo "raw results: $RAW"
