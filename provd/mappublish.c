@@ -41,8 +41,7 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
-/* The next instant the clock alone changes an answer; 0 = none. */
-static int64_t next_instant(const struct prov_state *st, int64_t now)
+int64_t mappub_next_change(const struct prov_state *st, int64_t now)
 {
 	struct decision_freshness fresh;
 	int64_t next;
@@ -65,7 +64,7 @@ static void arm(struct mappub *m, int64_t now)
 
 	if (m->tfd < 0 || !m->st->dir)
 		return;
-	its.it_value.tv_sec = (time_t)next_instant(m->st, now); /* 0 disarms */
+	its.it_value.tv_sec = (time_t)mappub_next_change(m->st, now); /* 0 disarms */
 	if (timerfd_settime(m->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		log_msg(LOG_ERR, "cannot arm the snapshot timer: %s", strerror(errno));
 }

@@ -36,6 +36,10 @@ void mappub_free(struct mappub *m);
  * of failures) and keeps the reason for status. Re-arms the timer. */
 void mappub_publish(struct mappub *m, int64_t now);
 
+/* The next instant after now at which the clock alone changes an answer
+ * (the timer's), 0 = none. Needs st->dir. */
+int64_t mappub_next_change(const struct prov_state *st, int64_t now);
+
 /* The generation last published (0 = none yet), and one line on the file
  * as nss_prov would see it now. m may be NULL (nothing published). */
 uint64_t mappub_generation(const struct mappub *m);
