@@ -354,13 +354,12 @@ static int build_all(struct build *b, const struct mapwrite_meta *meta)
 		r = walk(b, PROV_OP_GR_ENUM, true);
 	groups_end = (uint32_t)b->img.len;
 	for (i = 0; r == 0 && i < PROV_MAP_N_INDEX; i++) {
-		/* The slot array's position is known only now: add_index
-		 * writes its descriptor into a copy, put into the header
-		 * once the image stops moving. */
+		/* add_index() may move the image: the descriptor goes into
+		 * the header only after it returns. */
 		uint8_t desc[8];
 
-		r = add_index(b, i < PROV_MAP_GR_NAME ? &b->users : &b->groups, i == PROV_MAP_PW_NAME || i == PROV_MAP_GR_NAME,
-			      desc);
+		r = add_index(b, i < PROV_MAP_GR_NAME ? &b->users : &b->groups,
+			      i == PROV_MAP_PW_NAME || i == PROV_MAP_GR_NAME, desc);
 		if (r == 0)
 			memcpy(b->img.p + PROV_MAPH_INDEX + 8 * i, desc, 8);
 	}
