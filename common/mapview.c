@@ -96,9 +96,11 @@ int prov_map_view_init(const void *base, size_t size, struct prov_map_view *ret)
 	return 0;
 }
 
-/* The record at off in [lo, hi), checked; *ret_next is the record after. */
-static int record_at(const struct prov_map_view *v, uint32_t off, uint32_t lo, uint32_t hi,
-		     struct prov_map_rec *ret, uint32_t *ret_next)
+/* The record at off in [lo, hi), bounds-checked, and its check word
+ * verified unless the caller already did (verified); *ret_next is the
+ * record after. */
+static int record_at_v(const struct prov_map_view *v, uint32_t off, uint32_t lo, uint32_t hi, bool verified,
+		       struct prov_map_rec *ret, uint32_t *ret_next)
 {
 	uint32_t len, room, padded;
 	const uint8_t *p;
@@ -111,7 +113,7 @@ static int record_at(const struct prov_map_view *v, uint32_t off, uint32_t lo, u
 	if (len > room)
 		return -EBADMSG;
 	padded = (len + 3u) & ~3u;
-	if (padded > room || prov_map_check(p + 8, len) != prov_map_rd32(p + 4))
+	if (padded > room || (!verified && prov_map_check(p + 8, len) != prov_map_rd32(p + 4)))
 		return -EBADMSG;
 	ret->payload = p + 8;
 	ret->len = len;
@@ -119,6 +121,12 @@ static int record_at(const struct prov_map_view *v, uint32_t off, uint32_t lo, u
 	if (ret_next)
 		*ret_next = off + 8 + padded;
 	return 0;
+}
+
+static int record_at(const struct prov_map_view *v, uint32_t off, uint32_t lo, uint32_t hi,
+		     struct prov_map_rec *ret, uint32_t *ret_next)
+{
+	return record_at_v(v, off, lo, hi, false, ret, ret_next);
 }
 
 static int decode_user(const struct prov_map_rec *rec, struct prov_map_user *ret)
@@ -270,7 +278,7 @@ int prov_map_group_by_gid(const struct prov_map_view *v, uint32_t gid, struct pr
 	return find(v, &k, NULL, ret, NULL);
 }
 
-int prov_map_next_user(const struct prov_map_view *v, uint32_t *cursor, struct prov_map_user *ret)
+static int next_user(const struct prov_map_view *v, uint32_t *cursor, bool verified, struct prov_map_user *ret)
 {
 	uint32_t off = *cursor ? *cursor : v->users_off, next;
 	struct prov_map_rec rec;
@@ -279,7 +287,7 @@ int prov_map_next_user(const struct prov_map_view *v, uint32_t *cursor, struct p
 
 	if (off == v->users_end)
 		return -ENOENT;
-	r = record_at(v, off, v->users_off, v->users_end, &rec, &next);
+	r = record_at_v(v, off, v->users_off, v->users_end, verified, &rec, &next);
 	if (r == 0)
 		r = decode_user(&rec, &u);
 	if (r < 0)
@@ -289,7 +297,7 @@ int prov_map_next_user(const struct prov_map_view *v, uint32_t *cursor, struct p
 	return 0;
 }
 
-int prov_map_next_group(const struct prov_map_view *v, uint32_t *cursor, struct prov_group_rec *ret)
+static int next_group(const struct prov_map_view *v, uint32_t *cursor, bool verified, struct prov_group_rec *ret)
 {
 	uint32_t off = *cursor ? *cursor : v->groups_off, next;
 	struct prov_map_rec rec;
@@ -298,7 +306,7 @@ int prov_map_next_group(const struct prov_map_view *v, uint32_t *cursor, struct 
 
 	if (off == v->groups_end)
 		return -ENOENT;
-	r = record_at(v, off, v->groups_off, v->groups_end, &rec, &next);
+	r = record_at_v(v, off, v->groups_off, v->groups_end, verified, &rec, &next);
 	if (r == 0)
 		r = decode_group(&rec, &g);
 	if (r < 0)
@@ -308,26 +316,49 @@ int prov_map_next_group(const struct prov_map_view *v, uint32_t *cursor, struct 
 	return 0;
 }
 
+int prov_map_next_user(const struct prov_map_view *v, uint32_t *cursor, struct prov_map_user *ret)
+{
+	return next_user(v, cursor, false, ret);
+}
+
+int prov_map_next_group(const struct prov_map_view *v, uint32_t *cursor, struct prov_group_rec *ret)
+{
+	return next_group(v, cursor, false, ret);
+}
+
+int prov_map_next_user_verified(const struct prov_map_view *v, uint32_t *cursor, struct prov_map_user *ret)
+{
+	return next_user(v, cursor, true, ret);
+}
+
+int prov_map_next_group_verified(const struct prov_map_view *v, uint32_t *cursor, struct prov_group_rec *ret)
+{
+	return next_group(v, cursor, true, ret);
+}
+
+/* The records of [lo, hi) one after another, each one's check word
+ * verified (not decoded: a record whose check holds is the writer's). */
+static int verify_section(const struct prov_map_view *v, uint32_t lo, uint32_t hi, uint32_t want)
+{
+	uint32_t off = lo, n = 0;
+	struct prov_map_rec rec;
+
+	while (off != hi) {
+		if (n == want || record_at(v, off, lo, hi, &rec, &off) < 0)
+			return -EBADMSG;
+		n++;
+	}
+	return n == want ? 0 : -EBADMSG;
+}
+
 int prov_map_verify_users(const struct prov_map_view *v)
 {
-	uint32_t cursor = 0, n = 0;
-	struct prov_map_user u;
-	int r;
-
-	while ((r = prov_map_next_user(v, &cursor, &u)) == 0)
-		n++;
-	return r == -ENOENT && n == v->n_users ? 0 : -EBADMSG;
+	return verify_section(v, v->users_off, v->users_end, v->n_users);
 }
 
 int prov_map_verify_groups(const struct prov_map_view *v)
 {
-	uint32_t cursor = 0, n = 0;
-	struct prov_group_rec g;
-	int r;
-
-	while ((r = prov_map_next_group(v, &cursor, &g)) == 0)
-		n++;
-	return r == -ENOENT && n == v->n_groups ? 0 : -EBADMSG;
+	return verify_section(v, v->groups_off, v->groups_end, v->n_groups);
 }
 
 /* The key a record is indexed under in idx. */
@@ -394,11 +425,29 @@ static int verify_reachable(const struct prov_map_view *v, enum prov_map_index i
 	}
 }
 
+/* Every record of both sections decodes. */
+static int decode_all(const struct prov_map_view *v)
+{
+	struct prov_map_user u;
+	struct prov_group_rec g;
+	uint32_t cursor = 0;
+	int r;
+
+	while ((r = prov_map_next_user(v, &cursor, &u)) == 0)
+		;
+	if (r != -ENOENT)
+		return -EBADMSG;
+	cursor = 0;
+	while ((r = prov_map_next_group(v, &cursor, &g)) == 0)
+		;
+	return r == -ENOENT ? 0 : -EBADMSG;
+}
+
 int prov_map_verify_all(const struct prov_map_view *v)
 {
 	int i;
 
-	if (prov_map_verify_users(v) < 0 || prov_map_verify_groups(v) < 0)
+	if (prov_map_verify_users(v) < 0 || prov_map_verify_groups(v) < 0 || decode_all(v) < 0)
 		return -EBADMSG;
 	for (i = 0; i < PROV_MAP_N_INDEX; i++)
 		if (verify_index(v, (enum prov_map_index)i) < 0 || verify_reachable(v, (enum prov_map_index)i) < 0)

@@ -86,9 +86,16 @@ int prov_map_group_by_gid(const struct prov_map_view *v, uint32_t gid, struct pr
 int prov_map_next_user(const struct prov_map_view *v, uint32_t *cursor, struct prov_map_user *ret);
 int prov_map_next_group(const struct prov_map_view *v, uint32_t *cursor, struct prov_group_rec *ret);
 
-/* Checks a whole section (every record decodes and matches its check,
- * and their count is the header's): what an enumeration does before it
- * hands out the first entry, so it never stops half-way. 0 or -EBADMSG. */
+/* The same, for a section prov_map_verify_users/groups() accepted: the
+ * check words are not computed again (they cover bytes a read-only
+ * mapping cannot change), the bounds still are. */
+int prov_map_next_user_verified(const struct prov_map_view *v, uint32_t *cursor, struct prov_map_user *ret);
+int prov_map_next_group_verified(const struct prov_map_view *v, uint32_t *cursor, struct prov_group_rec *ret);
+
+/* Checks a whole section (every record within bounds and matching its
+ * check word, and their count is the header's): what an enumeration does
+ * before it hands out the first entry, so it never stops half-way on a
+ * damaged file. 0 or -EBADMSG. */
 int prov_map_verify_users(const struct prov_map_view *v);
 int prov_map_verify_groups(const struct prov_map_view *v);
 

@@ -193,7 +193,7 @@ enum nss_status prov_mapenum_getpw(struct prov_mapenum *e, struct prov_mapsrc *s
 	if (!e->map)
 		return prov_enum_getpw(&e->sock, socket_path, pw, buf, buflen, errnop);
 	next = e->cursor;
-	r = prov_map_next_user(&e->map->view, &next, &u);
+	r = prov_map_next_user_verified(&e->map->view, &next, &u);
 	if (r == -ENOENT)
 		return notfound(errnop);
 	if (r < 0)
@@ -217,7 +217,7 @@ enum nss_status prov_mapenum_getgr(struct prov_mapenum *e, struct prov_mapsrc *s
 	if (!e->map)
 		return prov_enum_getgr(&e->sock, socket_path, gr, buf, buflen, errnop);
 	next = e->cursor;
-	r = prov_map_next_group(&e->map->view, &next, &g);
+	r = prov_map_next_group_verified(&e->map->view, &next, &g);
 	if (r == -ENOENT)
 		return notfound(errnop);
 	if (r < 0)
