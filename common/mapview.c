@@ -135,19 +135,20 @@ static int decode_user(const struct prov_map_rec *rec, struct prov_map_user *ret
 	struct prov_reader rd;
 	uint32_t pw_len, rest;
 
-	if (rec->len < 8)
+	if (rec->len < 12)
 		return -EBADMSG;
-	pw_len = prov_map_rd32(rec->payload);
-	if (pw_len > rec->len - 8)
+	u.flags = prov_map_rd32(rec->payload);
+	pw_len = prov_map_rd32(rec->payload + 4);
+	if (pw_len > rec->len - 12 || (u.flags & ~PROV_MAP_REC_LOOKUP_ONLY) != 0)
 		return -EBADMSG;
-	u.pw_body = rec->payload + 4;
+	u.pw_body = rec->payload + 8;
 	u.pw_len = pw_len;
 	prov_reader_init(&rd, u.pw_body, pw_len);
 	if (prov_get_passwd(&rd, &u.pw) < 0 || prov_reader_end(&rd) < 0)
 		return -EBADMSG;
-	u.ig_status = prov_map_rd32(rec->payload + 4 + pw_len);
-	rest = rec->len - 8 - pw_len;
-	u.ig_body = rec->payload + 8 + pw_len;
+	u.ig_status = prov_map_rd32(rec->payload + 8 + pw_len);
+	rest = rec->len - 12 - pw_len;
+	u.ig_body = rec->payload + 12 + pw_len;
 	u.ig_len = rest;
 	if (!(u.ig_status == PROV_ST_OK || (u.ig_status == PROV_ST_NOT_FOUND && rest == 0)))
 		return -EBADMSG;
@@ -285,13 +286,18 @@ static int next_user(const struct prov_map_view *v, uint32_t *cursor, bool verif
 	struct prov_map_user u;
 	int r;
 
-	if (off == v->users_end)
-		return -ENOENT;
-	r = record_at_v(v, off, v->users_off, v->users_end, verified, &rec, &next);
-	if (r == 0)
-		r = decode_user(&rec, &u);
-	if (r < 0)
-		return r;
+	for (;;) {
+		if (off == v->users_end)
+			return -ENOENT;
+		r = record_at_v(v, off, v->users_off, v->users_end, verified, &rec, &next);
+		if (r == 0)
+			r = decode_user(&rec, &u);
+		if (r < 0)
+			return r;
+		off = next;
+		if (!(u.flags & PROV_MAP_REC_LOOKUP_ONLY))
+			break;
+	}
 	*cursor = next;
 	*ret = u;
 	return 0;

@@ -52,6 +52,7 @@ struct prov_map_rec {
 
 /* A passwd payload split into its parts (mapfile.h). */
 struct prov_map_user {
+	uint32_t flags;         /* PROV_MAP_REC_* */
 	struct prov_passwd_rec pw;
 	const uint8_t *pw_body; /* the PW_BY_NAME reply body */
 	uint32_t pw_len;
@@ -82,7 +83,8 @@ int prov_map_group_by_name(const struct prov_map_view *v, const char *name, size
 int prov_map_group_by_gid(const struct prov_map_view *v, uint32_t gid, struct prov_group_rec *ret);
 
 /* Walking a section in enumeration order: *cursor starts at 0 and is
- * advanced past the record returned. -ENOENT after the last one. */
+ * advanced past the record returned. -ENOENT after the last one. Records
+ * flagged PROV_MAP_REC_LOOKUP_ONLY are stepped over. */
 int prov_map_next_user(const struct prov_map_view *v, uint32_t *cursor, struct prov_map_user *ret);
 int prov_map_next_group(const struct prov_map_view *v, uint32_t *cursor, struct prov_group_rec *ret);
 

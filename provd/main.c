@@ -265,6 +265,8 @@ int main(int argc, char **argv)
 	if (r < 0)
 		log_msg(LOG_ERR, "cannot publish lookup snapshots (lookups use the socket): %s", strerror(-r));
 	state_load_initial(&st);
+	if (!st.dir)
+		mappub_withdraw(mappub);
 	/* After the sockets: the pull worker inherits their signal mask. */
 	r = sync_new(srv, &st, &sync);
 	if (r < 0) {

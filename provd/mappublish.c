@@ -187,6 +187,19 @@ void mappub_free(struct mappub *m)
 	free(m);
 }
 
+void mappub_withdraw(struct mappub *m)
+{
+	int r;
+
+	if (!m)
+		return;
+	r = mapwrite_withdraw(m->st->cfg.runtime_dir);
+	if (r < 0)
+		log_msg(LOG_ERR, "cannot withdraw the previous lookup snapshot: %s", strerror(-r));
+	else
+		log_msg(LOG_NOTICE, "nothing to serve yet: no lookup snapshot (a previous one is withdrawn), lookups ask provd");
+}
+
 uint64_t mappub_generation(const struct mappub *m)
 {
 	return m ? m->generation : 0;

@@ -40,6 +40,10 @@ void mappub_publish(struct mappub *m, int64_t now);
  * (the timer's), 0 = none. Needs st->dir. */
 int64_t mappub_next_change(const struct prov_state *st, int64_t now);
 
+/* Start-up found nothing to serve: the previous run's snapshot is taken
+ * away (mapwrite_withdraw()), logged. */
+void mappub_withdraw(struct mappub *m);
+
 /* The generation last published (0 = none yet), and one line on the file
  * as nss_prov would see it now. m may be NULL (nothing published). */
 uint64_t mappub_generation(const struct mappub *m);

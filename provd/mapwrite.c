@@ -12,6 +12,7 @@
 
 #include "dispatch.h"
 #include "prov/mapfile.h"
+#include "removed.h"
 
 /* A growing image; the first failure sticks in err. */
 struct buf {
@@ -160,7 +161,8 @@ static void record_end(struct buf *img, size_t at)
 }
 
 /* A passwd record and what INITGROUPS answers for its name. */
-static int add_user(struct build *b, const uint8_t *pw, size_t pw_len, const struct prov_passwd_rec *p)
+static int add_user(struct build *b, const uint8_t *pw, size_t pw_len, const struct prov_passwd_rec *p,
+		    uint32_t flags)
 {
 	uint8_t req[4 + PROV_NAME_MAX];
 	struct prov_reader ig;
@@ -176,6 +178,7 @@ static int add_user(struct build *b, const uint8_t *pw, size_t pw_len, const str
 	if (entries_push(&b->users, (uint32_t)b->img.len, &p->name, p->uid) < 0)
 		return -ENOMEM;
 	at = record_begin(&b->img);
+	buf_u32(&b->img, flags);
 	buf_u32(&b->img, (uint32_t)pw_len);
 	buf_put(&b->img, pw, pw_len);
 	buf_u32(&b->img, (uint32_t)st);
@@ -211,7 +214,7 @@ static int take_page(struct build *b, struct prov_reader *rd, uint32_t n, bool g
 		if (r < 0)
 			return -EBADMSG;
 		r = groups ? add_group(b, start, (size_t)(rd->buf + rd->off - start), &g)
-			   : add_user(b, start, (size_t)(rd->buf + rd->off - start), &p);
+			   : add_user(b, start, (size_t)(rd->buf + rd->off - start), &p, 0);
 		if (r < 0)
 			return r;
 	}
@@ -245,6 +248,40 @@ static int walk(struct build *b, uint16_t op, bool groups)
 		if (r < 0)
 			return r;
 		cursor = next;
+	}
+	return 0;
+}
+
+/* Removed users that PW_BY_NAME answers but PW_ENUM skips (a live user
+ * has their uid now): in the map by name only, not enumerated. The
+ * socket's own answer is taken, so the rules stay removed.c's. */
+static int add_lookup_only(struct build *b)
+{
+	const struct prov_state *st = b->ctx.state;
+	size_t i;
+
+	for (i = 0; st->removed && i < st->removed->n; i++) {
+		const struct removed_user *r = &st->removed->v[i];
+		uint8_t req[4 + PROV_NAME_MAX];
+		uint32_t nlen = (uint32_t)strlen(r->name);
+		struct prov_passwd_rec p;
+		struct prov_reader rd;
+		int st_ok, e;
+
+		if (nlen == 0 || nlen > PROV_NAME_MAX || !directory_user_by_uid(st->dir, r->uid) ||
+		    directory_user_by_name(st->dir, r->name) ||
+		    removed_by_name(st->removed, r->name, b->ctx.now, st->cfg.deprovisioned_retention_s) != r)
+			continue;
+		memcpy(req, &nlen, 4);
+		memcpy(req + 4, r->name, nlen);
+		st_ok = ask(b, PROV_OP_PW_BY_NAME, req, 4 + nlen, b->page, &rd);
+		if (st_ok != PROV_ST_OK)
+			continue;
+		if (prov_get_passwd(&rd, &p) < 0 || prov_reader_end(&rd) < 0)
+			return -EBADMSG;
+		e = add_user(b, rd.buf, rd.len, &p, PROV_MAP_REC_LOOKUP_ONLY);
+		if (e < 0)
+			return e;
 	}
 	return 0;
 }
@@ -349,6 +386,8 @@ static int build_all(struct build *b, const struct mapwrite_meta *meta)
 	memset(b->img.p, 0, PROV_MAP_HEADER_SIZE);
 	b->img.len = PROV_MAP_HEADER_SIZE;
 	r = walk(b, PROV_OP_PW_ENUM, false);
+	if (r == 0)
+		r = add_lookup_only(b);
 	users_end = (uint32_t)b->img.len;
 	if (r == 0)
 		r = walk(b, PROV_OP_GR_ENUM, true);
@@ -441,6 +480,25 @@ static int open_current(const char *path)
 static int fail(int r, char *err, size_t errsz, const char *what, const char *path)
 {
 	snprintf(err, errsz, "%s %s: %s", what, path, strerror(-r));
+	return r;
+}
+
+int mapwrite_withdraw(const char *dir)
+{
+	static const uint32_t one = 1;
+	char path[4096];
+	int fd, r = 0;
+
+	if (snprintf(path, sizeof(path), "%s/" PROV_MAP_NAME, dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open_current(path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		r = -errno;
+	if (fd >= 0) {
+		if (pwrite(fd, &one, sizeof(one), PROV_MAPH_SUPERSEDED) != (ssize_t)sizeof(one) && r == 0)
+			r = -errno;
+		close(fd);
+	}
 	return r;
 }
 

@@ -49,4 +49,10 @@ void mapimg_free(struct mapimg *img);
  * what failed. */
 int mapwrite_publish(const char *dir, const struct mapimg *img, char *err, size_t errsz);
 
+/* Takes <dir>/nss.map away: unlinked, then marked superseded, so mapped
+ * readers re-open, find nothing and ask the socket. For a provd that
+ * starts with nothing to serve (its cache refused): a snapshot of a state
+ * it no longer vouches for must not keep answering. 0 or -errno. */
+int mapwrite_withdraw(const char *dir);
+
 #endif

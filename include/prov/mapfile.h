@@ -54,6 +54,10 @@
  *   len bytes    payload, then zero padding to a multiple of 4
  *
  * passwd payload:
+ *   u32 flags                 PROV_MAP_REC_LOOKUP_ONLY: answered by name
+ *                             but not enumerated (a removed user whose uid
+ *                             a live user has now: PW_ENUM skips her, PW_BY_NAME
+ *                             still answers her)
  *   u32 pw_len, pw_len bytes  the PW_BY_NAME reply body (passwd record)
  *   u32 ig_status             PROV_ST_OK or PROV_ST_NOT_FOUND: what
  *                             INITGROUPS answers for this name
@@ -95,6 +99,8 @@
 #define PROV_MAP_SLOT_SIZE    12u
 /* Larger files are refused by both ends (offsets are u32). */
 #define PROV_MAP_MAX_SIZE     (1u << 30)
+
+#define PROV_MAP_REC_LOOKUP_ONLY 0x1u
 
 enum prov_map_index {
 	PROV_MAP_PW_NAME = 0,

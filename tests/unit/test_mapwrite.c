@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "map_fixture.h"
 #include "mapview.h"
+#include "removed.h"
 
 static struct prov_state st;
 static char statedir[64];
@@ -291,4 +292,62 @@ Test(mapwrite, hundred_thousand_users, .timeout = 120)
 	cr_assert_eq(prov_map_user_by_name(&v, "mu99999", 7, &u), 0);
 	cr_assert_eq(u.pw.uid, 40000 + 99999);
 	mapimg_free(&img);
+}
+
+/* A removed user whose uid a live user has now: PW_BY_NAME still answers
+ * her (with nologin), PW_ENUM skips her, PW_BY_UID answers the live user.
+ * The map says the same: by name only, not enumerated. */
+Test(mapwrite, removed_user_with_a_reused_uid)
+{
+	struct removed_user ru = { .name = (char *)"gone", .gecos = (char *)"", .home = (char *)"/home/gone",
+				   .uid = 40001, .gid = 40001, .removed_at = 1800000000 - 10 };
+	struct removed_users list = { .v = &ru, .n = 1 };
+	struct prov_map_view v;
+	struct prov_map_user u;
+	struct mapimg img;
+	uint32_t cursor = 0;
+	unsigned n = 0;
+
+	mf_apply(&st, 3, 1, 1);
+	st.removed = &list;
+	mf_image(&st, 1, &img);
+	cr_assert_eq(prov_map_view_init(img.data, img.len, &v), 0);
+	cr_assert_eq(prov_map_verify_all(&v), 0);
+	cr_assert_eq(prov_map_user_by_name(&v, "gone", 4, &u), 0);
+	cr_assert_eq(u.flags, PROV_MAP_REC_LOOKUP_ONLY);
+	cr_assert(prov_str_eq(&u.pw.shell, st.cfg.nologin_shell));
+	cr_assert_eq(prov_map_user_by_uid(&v, 40001, &u), 0);
+	cr_assert(prov_str_eq(&u.pw.name, "mu1"), "the uid answers the live user");
+	while (prov_map_next_user(&v, &cursor, &u) == 0) {
+		cr_assert_not(prov_str_eq(&u.pw.name, "gone"), "not enumerated");
+		n++;
+	}
+	cr_assert_eq(n, 3);
+	st.removed = NULL;
+	mapimg_free(&img);
+}
+
+/* A provd with nothing to serve takes the previous snapshot away: gone
+ * from the path, and marked for whoever has it mapped. */
+Test(mapwrite, withdraw)
+{
+	char path[128], err[256];
+	struct prov_map_view v;
+	struct mapimg a;
+	struct stat s;
+	size_t sz;
+	void *m;
+
+	snprintf(path, sizeof(path), "%s/" PROV_MAP_NAME, statedir);
+	mf_apply(&st, 3, 1, 1);
+	mf_image(&st, 1, &a);
+	cr_assert_eq(mapwrite_publish(statedir, &a, err, sizeof(err)), 0, "%s", err);
+	m = map_path(path, &sz);
+	cr_assert_eq(prov_map_view_init(m, sz, &v), 0);
+	cr_assert_eq(mapwrite_withdraw(statedir), 0);
+	cr_assert_neq(stat(path, &s), 0);
+	cr_assert(prov_map_superseded(&v));
+	cr_assert_eq(mapwrite_withdraw(statedir), 0, "nothing there: fine");
+	munmap(m, sz);
+	mapimg_free(&a);
 }
