@@ -45,6 +45,7 @@
 #include "admit.h"
 #include "hashtab.h"
 #include "prov/protocol.h"
+#include "sshkey.h"
 #include "validate.h"
 
 /* Inactive users stay resolvable (file ownership) but cannot log in. */
@@ -402,32 +403,15 @@ static int user_shell(struct directory *d, size_t i, const struct admit_policy *
 	return u->shell ? 0 : -ENOMEM;
 }
 
-/* One authorized_keys line: printable ASCII only. A newline in a key would
- * let the directory add a second key (with options) behind the first. */
-static const char *check_ssh_key(const char *k)
+static int user_keys(struct directory *d, size_t i, const struct admit_policy *p)
 {
-	size_t len = strlen(k);
-
-	if (len == 0)
-		return "is empty";
-	if (len > PROV_SSH_KEY_MAX)
-		return "is too long";
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)k[i] < 0x20 || (unsigned char)k[i] >= 0x7f)
-			return "contains a control character or a non-ASCII byte";
-	if (strspn(k, " ") == len)
-		return "is blank";
-	return NULL;
-}
-
-static int user_keys(struct directory *d, size_t i)
-{
+	enum sshkey_options opts = p->key_options_restrict ? SSHKEY_OPTIONS_RESTRICT : SSHKEY_OPTIONS_NONE;
 	struct dir_user *u = &d->users[i];
 	size_t out = 0;
 	int r = 0;
 
 	for (size_t k = 0; k < u->ssh_keys.n; k++) {
-		const char *why = check_ssh_key(u->ssh_keys.v[k]);
+		const char *why = sshkey_check(u->ssh_keys.v[k], opts);
 		char note[PROV_REASON_MAX];
 
 		if (!why && out >= PROV_SSH_KEYS_MAX)
@@ -460,7 +444,7 @@ static int user_corrections(struct directory *d, const struct admit_policy *p)
 		}
 		r = user_shell(d, i, p);
 		if (r == 0)
-			r = user_keys(d, i);
+			r = user_keys(d, i, p);
 	}
 	return r;
 }

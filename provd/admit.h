@@ -8,6 +8,7 @@
 #ifndef PROV_ADMIT_H
 #define PROV_ADMIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "directory.h"
@@ -21,6 +22,8 @@ struct admit_policy {
 	const char *nologin_shell;     /* inactive users; NULL = /usr/sbin/nologin */
 	const struct dir_strv *shells; /* from /etc/shells */
 	const struct localdb *local;
+	/* SSH key options: none allowed (false) or restricting ones (sshkey.h). */
+	bool key_options_restrict;
 	/* The group provd serves itself (sudo_group, sudo_gid): no directory
 	 * group may take its name or gid, no user its name or gid as primary
 	 * gid, or the directory could hand out sudo around the bindings.

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "prov/protocol.h"
 #include "snapshot.h"
+#include "urlredact.h"
 
 static void __attribute__((format(printf, 3, 4))) add(struct cache_verdict *v, const char *key, const char *fmt, ...)
 {
@@ -191,6 +192,7 @@ static int h_cache_verify(struct dispatch_ctx *ctx, struct prov_reader *req, str
 	add_snapshot(&st->cfg, v);
 	prov_put_u32(reply, (uint32_t)v->n);
 	for (i = 0; i < v->n; i++) {
+		url_redact_inplace(v->pairs[i].value, sizeof(v->pairs[i].value));
 		prov_put_str(reply, v->pairs[i].key, PROV_STATUS_STR_MAX);
 		prov_put_str(reply, v->pairs[i].value, PROV_STATUS_STR_MAX);
 	}

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "prov/protocol.h"
+#include "urlredact.h"
 #include "validate.h"
 
 #define CONFIG_LINE_MAX 4096
@@ -48,6 +49,7 @@ enum key_kind {
 	K_SIZE,     /* bytes, with an optional K, M or G suffix (binary: 1K = 1024) */
 	K_RANGE,    /* "min-max" of uint32 ids, into a struct prov_id_range */
 	K_TEXT,     /* one word of printable ASCII (a schema URN, an attribute name) */
+	K_KEYOPTS,  /* none | restrict, into a bool (restrict = true) */
 };
 
 struct key_def {
@@ -109,6 +111,7 @@ static const struct key_def keys[] = {
 	{ "login", "end_sessions", K_BOOL, F(end_sessions), 0, 0 },
 	{ "login", "deprovisioned_retention", K_DUR_S, F(deprovisioned_retention_s), 0, 3650 * DAY_S },
 	{ "login", "nologin_shell", K_PATH, F(nologin_shell), 0, 0 },
+	{ "login", "key_options", K_KEYOPTS, F(key_options_restrict), 0, 0 },
 	{ "paths", "state_dir", K_PATH, F(state_dir), 0, 0 },
 	{ "paths", "runtime_dir", K_PATH, F(runtime_dir), 0, 0 },
 	{ "server", "client_timeout", K_DUR_MS, F(client_timeout_ms), 100, 600000 },
@@ -137,6 +140,7 @@ static int __attribute__((format(printf, 2, 3))) fail(struct parse *p, const cha
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	url_redact_inplace(msg, sizeof(msg)); /* a bad url = line may hold a credential */
 	if (p->line)
 		snprintf(p->err, p->errsz, "%s:%u: %s", p->path, p->line, msg);
 	else
@@ -540,6 +544,11 @@ static int apply(struct parse *p, struct prov_config *c, const struct key_def *k
 			*(enum source_type *)slot = SOURCE_SCIM;
 		else
 			return fail(p, "type: '%s' is not 'document' or 'scim'", v);
+		return 0;
+	case K_KEYOPTS:
+		if (strcmp(v, "none") != 0 && strcmp(v, "restrict") != 0)
+			return fail(p, "key_options: '%.32s' is not 'none' or 'restrict'", v);
+		*(bool *)slot = strcmp(v, "restrict") == 0;
 		return 0;
 	case K_URLS:
 	case K_LABELS:

@@ -80,6 +80,7 @@ struct prov_config {
 	bool end_sessions;              /* end_sessions = yes */
 	unsigned deprovisioned_retention_s; /* deprovisioned_retention = 30d */
 	char *nologin_shell;            /* nologin_shell = /usr/sbin/nologin */
+	bool key_options_restrict;      /* key_options = none | restrict (sshkey.h) */
 
 	/* [paths] */
 	char *state_dir;                /* state_dir = /var/lib/prov */

@@ -14,6 +14,7 @@
 #include "removed.h"
 #include "sudogroup.h"
 #include "sync.h"
+#include "urlredact.h"
 
 /* Every table provd serves; an area adds its own with one line here. */
 static const struct dispatch_table *const dispatch_tables[] = {
@@ -297,6 +298,7 @@ static void __attribute__((format(printf, 3, 4))) pair(struct pairs *p, const ch
 	va_start(ap, fmt);
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
+	url_redact_inplace(val, sizeof(val)); /* sources, errors: never a URL's credential */
 	prov_put_str(p->w, key, PROV_STATUS_STR_MAX);
 	prov_put_str(p->w, val, PROV_STATUS_STR_MAX);
 	p->n++;

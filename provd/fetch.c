@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include <time.h>
 
 #include "fetch.h"
+#include "urlredact.h"
 
 #ifndef PROV_VERSION
 #define PROV_VERSION "0"
@@ -116,6 +119,8 @@ static void fail(struct fetch_result *r, enum fetch_status s, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(r->error, sizeof(r->error), fmt, ap);
 	va_end(ap);
+	/* libcurl's own texts may quote the URL, userinfo and query included. */
+	url_redact_inplace(r->error, sizeof(r->error));
 	for (char *p = r->error; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
 			*p = '?';
@@ -165,13 +170,31 @@ static bool same_origin(const struct origin *a, const struct origin *b)
 	       strcmp(a->port, b->port) == 0;
 }
 
+/* A literal loopback address: 127.0.0.0/8 written as a dotted IPv4 quad,
+ * or [::1]. Parsed, not matched by prefix: "127.0.0.1.evil.example" is a
+ * host name anyone can point anywhere. No name counts, not even
+ * "localhost" (resolvers, /etc/hosts and search domains decide what it
+ * is); nor an IPv4-mapped [::ffff:127.0.0.1]. */
 static bool is_loopback(const char *host)
 {
-	return strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0;
+	char v6[INET6_ADDRSTRLEN + 1];
+	struct in6_addr a6;
+	struct in_addr a4;
+	size_t len = strlen(host);
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (len < 3 || len - 2 >= sizeof(v6) || host[0] != '[' || host[len - 1] != ']')
+		return false;
+	memcpy(v6, host + 1, len - 2);
+	v6[len - 2] = '\0';
+	return inet_pton(AF_INET6, v6, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 /* What we print for a URL: no user:password, no query (it may carry a
- * credential some server insists on). */
+ * credential some server insists on). Built from the parsed parts, so it
+ * has neither; and every error text still passes url_redact_inplace() in
+ * fail(), the one redaction (urlredact.h). */
 static void display_url(const struct origin *o, char *out, size_t outsz)
 {
 	if (o->host)

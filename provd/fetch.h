@@ -12,13 +12,15 @@
  *    followed only to the same scheme, host and port (at most
  *    FETCH_MAX_REDIRECTS hops); a redirect anywhere else is refused, so the
  *    token can never be carried to another host. The token is sent over
- *    plain http:// only to a loopback host (tests, local proxies).
+ *    plain http:// only to a literal loopback address: an IPv4 quad in
+ *    127.0.0.0/8 or [::1] (tests, local proxies), never to a name.
  *  - protocols limited to http, https and file. A file:// URL is read as
  *    it is, with no check of who owns the file: provd reads its file://
  *    sources with source_read_file() (source.h), which does.
  *
  * The only file of provd that includes curl. Nothing here logs; the result
- * carries a one-line error that never contains the token.
+ * carries a one-line error that never contains the token, nor a URL's
+ * userinfo or query (urlredact.h).
  */
 #ifndef PROV_FETCH_H
 #define PROV_FETCH_H

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Just-in-time homes; the why and the safety rules are in homedir.h. */
 #include "homedir.h"
+#include "homebase.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -135,10 +136,11 @@ static int open_home_parent(const char *base, const char *rel, int *ret_fd, cons
 	const char *p = rel, *slash;
 	int fd, r;
 
-	fd = open_dir_nofollow(AT_FDCWD, base);
-	if (fd < 0)
-		return fd;
-	r = check_trusted_dir(fd);
+	/* The base may be reached through root's own symlinks (/home ->
+	 * var/home); below it, nothing is followed. */
+	r = homebase_open(base, &fd);
+	if (r < 0)
+		return r;
 	while (r == 0 && (slash = strchr(p, '/'))) {
 		int next = -1;
 

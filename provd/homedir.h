@@ -15,7 +15,9 @@
  * ProtectSystem=strict the same ReadWritePaths= entry).
  *
  * How it stays safe against symlink and race tricks:
- *  - Every path is walked from an fd with openat(O_NOFOLLOW|O_DIRECTORY);
+ *  - The base is opened once by homebase_open() (homebase.h), which
+ *    follows only root's own symlinks (/home -> var/home on ostree).
+ *  - Every path below it is walked from an fd with openat(O_NOFOLLOW|O_DIRECTORY);
  *    the base and every directory between it and the home must be real
  *    directories owned by root (or the caller) and not writable by group
  *    or others, so no user can swap a component under us.
@@ -59,12 +61,14 @@ struct homedir_spec {
  * *ret_created true (made now) or false (a directory was already there,
  * left untouched), or:
  *   -EINVAL   home not strictly below base, or a bad component
- *   -ELOOP    a symlink at the home path (left untouched), or where the
- *             base, a parent directory or skel should be
+ *   -ELOOP    a symlink at the home path (left untouched), or where a
+ *             parent directory below the base or skel should be
  *   -ENOTDIR  another non-directory at the home path (left untouched), or
  *             a path component is not a directory
  *   -EPERM    base or a parent is not owned by root or is group/other
- *             writable
+ *             writable, or the base is reached through a symlink or a
+ *             directory that is not trusted (homebase.h: root's own
+ *             symlinks, like /home -> var/home, are followed)
  *   other -errno from the file system (the temporary copy is removed).
  * Missing directories between base and the home's parent are created
  * root-owned, mode 0755.

@@ -10,6 +10,7 @@
 
 #include <systemd/sd-journal.h>
 
+#include "urlredact.h"
 #include "validate.h"
 
 #define LOG_IDENT "provd"
@@ -88,6 +89,7 @@ static void emit_stderr(int prio, const char *msg, const char *event, const stru
 		if (!f[i].value || !key_ok(f[i].key))
 			continue;
 		sanitize_for_log(f[i].value, val, sizeof(val));
+		url_redact_inplace(val, sizeof(val));
 		n = snprintf(line + len, sizeof(line) - len, "%s%s=%s", opened ? " " : " (", f[i].key, val);
 		len += n < 0 ? 0 : ((size_t)n < sizeof(line) - len ? (size_t)n : sizeof(line) - len - 1);
 		opened = 1;
@@ -130,6 +132,7 @@ static void emit_journal(int prio, const char *msg, const char *event, const str
 		if (!f[i].value || !key_ok(f[i].key))
 			continue;
 		sanitize_for_log(f[i].value, val, sizeof(val));
+		url_redact_inplace(val, sizeof(val));
 		len = snprintf(bufs[n], sizeof(bufs[n]), "%s=%s", f[i].key, val);
 		iov[n].iov_base = bufs[n];
 		iov[n++].iov_len = (size_t)len;
@@ -146,6 +149,7 @@ vlog(int prio, const char *event, const struct log_field *f, const char *fmt, va
 	if (prio > max_prio)
 		return;
 	vsnprintf(raw, sizeof(raw), fmt, ap);
+	url_redact_inplace(raw, sizeof(raw)); /* THE RULE below covers URL credentials too */
 	sanitize_for_log(raw, msg, sizeof(msg));
 	if (log_target_get() == LOG_TARGET_JOURNAL)
 		emit_journal(prio, msg, event, f);

@@ -15,6 +15,8 @@
  * THE RULE: never log a secret. Tokens, passwords, key material and the
  * contents of the token file are never given to these functions, not even
  * in debug builds; log that a secret was read or refused, never its value.
+ * A URL's userinfo and query are hidden here in any case (urlredact.h):
+ * every message and field value passes url_redact_inplace().
  *
  * Field keys are upper-case journal field names, prefixed PROV_ (PROV_USER,
  * PROV_REASON, PROV_PEER_UID, ...). The event name goes to PROV_EVENT.

@@ -6,6 +6,7 @@
 list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/decision.c
   ${CMAKE_CURRENT_LIST_DIR}/homedir.c
+  ${CMAKE_CURRENT_LIST_DIR}/homebase.c
   ${CMAKE_CURRENT_LIST_DIR}/login_handlers.c
   ${CMAKE_CURRENT_LIST_DIR}/sudogroup.c
   ${CMAKE_CURRENT_LIST_DIR}/sessions.c

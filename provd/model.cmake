@@ -9,5 +9,6 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/docscan.c
   ${CMAKE_CURRENT_LIST_DIR}/localdb.c
   ${CMAKE_CURRENT_LIST_DIR}/admit.c
+  ${CMAKE_CURRENT_LIST_DIR}/sshkey.c
   ${CMAKE_CURRENT_LIST_DIR}/snapshot.c
 )

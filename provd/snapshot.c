@@ -59,6 +59,7 @@ int snapshot_admit(const struct prov_config *cfg, struct directory *d, struct di
 	policy = (struct admit_policy){
 		.min_id = cfg->min_id,
 		.max_id = cfg->max_id,
+		.key_options_restrict = cfg->key_options_restrict,
 		.home_base = cfg->home_base,
 		.default_shell = cfg->default_shell,
 		.nologin_shell = cfg->nologin_shell,

@@ -11,6 +11,7 @@
 
 #include "docparse.h"
 #include "snapshot.h"
+#include "urlredact.h"
 
 int source_read_file(const char *path, char **ret_doc, size_t *ret_len, char *err, size_t errsz)
 {
@@ -120,9 +121,12 @@ int source_fetch(const struct prov_config *cfg, char **ret_doc, size_t *ret_len,
 	for (i = 0; i < cfg->urls.n; i++) {
 		r = fetch_url(cfg, cfg->urls.v[i], ret_doc, ret_len, err, errsz);
 		if (r == 0) {
-			snprintf(ret_origin, originsz, "%s", cfg->urls.v[i]);
+			/* The origin is shown (status, log): never a URL's
+			 * credentials (urlredact.h). */
+			url_redact_text(cfg->urls.v[i], ret_origin, originsz);
 			return 0;
 		}
 	}
+	url_redact_inplace(err, errsz);
 	return r;
 }

@@ -20,6 +20,7 @@
 #include "synclog.h"
 #include "syncstate.h"
 #include "token.h"
+#include "urlredact.h"
 
 /* How long provd's stop waits for a pull in progress before leaving it. */
 #define SYNC_STOP_WAIT_S 3
@@ -157,6 +158,7 @@ static void __attribute__((format(printf, 3, 4))) pair(struct pairs *p, const ch
 	va_start(ap, fmt);
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
+	url_redact_inplace(val, sizeof(val)); /* sources, errors: never a URL's credential */
 	prov_put_str(p->w, key, PROV_STATUS_STR_MAX);
 	prov_put_str(p->w, val, PROV_STATUS_STR_MAX);
 	p->n++;

@@ -22,6 +22,7 @@ import http.server
 import json
 import os
 import ssl
+import struct
 import subprocess
 import sys
 import threading
@@ -168,11 +169,18 @@ def gen_users(n, posix, keys, start=0):
         ext["loginShell"] = "/bin/bash"
         ext["homeDirectory"] = "/home/user%06d" % i
         if keys:
-            ext["sshPublicKey"] = [{"value": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI%039d user%d" % (i, i)}]
+            ext["sshPublicKey"] = [{"value": "ssh-ed25519 %s user%d" % (test_key(i), i)}]
         u[POSIX_USER] = ext
         u["schemas"].append(POSIX_USER)
         out.append(u)
     return out
+
+
+def test_key(i):
+    """A well-formed ed25519 public key blob, unique per user (provd parses
+    keys: type, then a 32-byte key)."""
+    blob = struct.pack(">I", 11) + b"ssh-ed25519" + struct.pack(">I", 32) + (b"%032d" % i)
+    return base64.b64encode(blob).decode()
 
 
 def gen_groups(n, users, per_group, posix):

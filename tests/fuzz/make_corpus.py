@@ -50,12 +50,46 @@ SEEDS = {
 }
 
 
+def key_blob(*fields):
+    """An SSH public key blob (RFC 4251 strings), base64: for fuzz_sshkey."""
+    import base64
+    return base64.b64encode(b"".join(u32be(len(f)) + f for f in fields)).decode()
+
+
+def u32be(v):
+    return struct.pack(">I", v)
+
+
+def sshkey_seeds():
+    ed = key_blob(b"ssh-ed25519", b"k" * 32)
+    ec = key_blob(b"ecdsa-sha2-nistp256", b"nistp256", b"\x04" + b"p" * 64)
+    sk = key_blob(b"sk-ssh-ed25519@openssh.com", b"k" * 32, b"ssh:")
+    rsa = key_blob(b"ssh-rsa", b"\x01\x00\x01", b"\x00" + b"\xc3" * 256)
+    return {
+        "ed25519": "ssh-ed25519 %s alice@laptop" % ed,
+        "ecdsa": "ecdsa-sha2-nistp256 %s" % ec,
+        "sk": "sk-ssh-ed25519@openssh.com %s key" % sk,
+        "rsa": "ssh-rsa %s rsa" % rsa,
+        "restrict": 'restrict,from="10.0.0.0/8",expiry-time="20301231" ssh-ed25519 %s c' % ed,
+        "command": 'command="/bin/sh" ssh-ed25519 %s' % ed,
+        "environment": 'environment="LD_PRELOAD=/tmp/x.so" ssh-ed25519 %s' % ed,
+        "type_lies": "ecdsa-sha2-nistp256 %s" % ed,
+        "free_text": "please let me in",
+    }
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus", "wire")
     os.makedirs(out, exist_ok=True)
     for name, data in SEEDS.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
+    if len(sys.argv) <= 1:
+        keys = os.path.join(os.path.dirname(__file__), "corpus", "sshkey")
+        os.makedirs(keys, exist_ok=True)
+        for name, text in sshkey_seeds().items():
+            with open(os.path.join(keys, name), "w") as f:
+                f.write(text)
 
 
 if __name__ == "__main__":

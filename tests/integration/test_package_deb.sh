@@ -125,8 +125,8 @@ check "common-account has pam_prov with default=bad" \
 	grep -qE '^account\s+\[default=bad success=ok user_unknown=ignore\]\s+pam_prov\.so' "$R/etc/pam.d/common-account"
 check "common-account skips pam_prov for local users" \
 	grep -qE '^account\s+\[success=1 default=ignore\]\s+pam_localuser\.so' "$R/etc/pam.d/common-account"
-check "common-session has pam_prov, enforcing denials" grep -qE \
-	'^session\s+\[success=ok ignore=ignore user_unknown=ignore perm_denied=bad acct_expired=bad default=ignore\]\s+pam_prov\.so' \
+check "common-session has pam_prov, failing closed (default=bad)" grep -qE \
+	'^session\s+\[success=ok ignore=ignore user_unknown=ignore default=bad\]\s+pam_prov\.so' \
 	"$R/etc/pam.d/common-session"
 check "common-session-noninteractive has no pam_prov" \
 	bash -c "! grep -q pam_prov '$R/etc/pam.d/common-session-noninteractive'"
@@ -192,6 +192,15 @@ check "alice's home made on first login, hers, 0700" \
 check "localuser's session opens" pam localuser open_session
 check "carol's session refused" denied carol open_session
 check "no home made for carol" test ! -e "$R/home/carol"
+# Issue 8 §3: a symlink planted at a prov user's home makes provd refuse
+# to create it; the session line must not ignore that failure.
+ln -s /root "$R/home/bob"
+check "bob's session refused: a symlink is planted at his home" denied bob open_session
+check "the planted symlink is left alone" test "$(readlink "$R/home/bob")" = /root
+check "bob's account check is unaffected" pam bob acct_mgmt
+ln -s /root "$R/home/localuser.planted"
+check "localuser's session still opens" pam localuser open_session
+rm -f "$R/home/localuser.planted"
 
 echo "== the same stack with a profile that ignores the denial (must be caught)"
 cp "$R/usr/share/pam-configs/prov" "$W/prov.profile"
@@ -202,18 +211,28 @@ check "a default=ignore profile lets carol in (so the checks above can fail)" pa
 cp "$W/prov.profile" "$R/usr/share/pam-configs/prov"
 in_chroot "$R" pam-auth-update --package
 check "restored profile denies carol again" denied carol acct_mgmt
+# The session line of before (default=ignore) would let bob in with the
+# symlink planted at his home: proof that the session check can fail.
+sed -i 's/user_unknown=ignore default=bad\]/user_unknown=ignore default=ignore]/' "$R/usr/share/pam-configs/prov"
+in_chroot "$R" pam-auth-update --package
+check "a default=ignore session line lets bob in (so the check above can fail)" pam bob open_session
+cp "$W/prov.profile" "$R/usr/share/pam-configs/prov"
+in_chroot "$R" pam-auth-update --package
+check "restored profile refuses bob's session again" denied bob open_session
 
 echo "== the RHEL authselect profile's account and session stack, same checks"
 # authselect renders packaging/rpm/authselect/prov/system-auth; without
 # authselect here, drop its optional-feature lines and keep the rest.
 grep -E '^-?(account|session)\s' "$PROV_SRC/packaging/rpm/authselect/prov/system-auth" |
 	grep -v '{include if' >"$R/etc/pam.d/ci-rhel"
-rhel() { in_chroot "$R" pamtester ci-rhel "$1" acct_mgmt >>"$W/pam.log" 2>&1; }
+rhel() { in_chroot "$R" pamtester ci-rhel "$1" "${2:-acct_mgmt}" >>"$W/pam.log" 2>&1; }
 check "rhel stack: alice allowed" rhel alice
 check "rhel stack: carol denied" eval '! rhel carol'
 check "rhel stack: dave denied" eval '! rhel dave'
 check "rhel stack: erin denied" eval '! rhel erin'
 check "rhel stack: localuser allowed" rhel localuser
+check "rhel stack: bob's session refused (symlink at his home)" eval '! rhel bob open_session'
+check "rhel stack: localuser's session opens" rhel localuser open_session
 rm -f "$R/etc/pam.d/ci-rhel"
 
 echo "== provd down"
@@ -223,12 +242,14 @@ t=$SECONDS
 check "localuser still allowed" pam localuser acct_mgmt
 check "root still allowed" pam root acct_mgmt
 check "alice denied (fail closed)" denied alice acct_mgmt
+check "localuser's session still opens (pam_prov ignores local users)" pam localuser open_session
+check "alice's session refused (fail closed)" denied alice open_session
 check "getent passwd localuser still answers" in_chroot "$R" getent passwd localuser
 check "... and all that fast (< 5 s)" test $((SECONDS - t)) -lt 5
 
 echo "== purge"
 cp "$W/pam.log" "$W/pam.log.keep" 2>/dev/null || true
-rm -rf "$R/home/alice" # made by provd for the test, not by the package
+rm -rf "$R/home/alice" "$R/home/bob" # made by the test, not by the package
 if ! in_chroot "$R" apt-get purge -y -q prov >"$W/purge.log" 2>&1; then
 	cat "$W/purge.log"
 	echo "FAIL purging the package"

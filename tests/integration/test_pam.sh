@@ -104,6 +104,34 @@ check "home creation audited" grep -q 'PROV_EVENT=home_created.*PROV_USER=alice'
 check "session close audited" grep -q 'PROV_EVENT=session_close.*PROV_USER=alice' "$T/provd.log"
 check "local users never reach provd" bash -c "! grep -q 'PROV_USER=root' '$T/provd.log'"
 
+# --- home_base reached through a symlink (issue 8 §3) ---
+# On ostree systems /home -> var/home: root's own link is followed, once,
+# and nothing below it. The same link owned by a user is refused.
+base_through() {
+	stop_provd
+	write_config "$T/provd-link.conf" "file://$T/dir.json" \
+		"[host]" "name = itest-1" "login_groups = hostlogin" \
+		"[accounts]" "home_base = $1"
+	start_provd "$T/provd-link.conf"
+}
+mkdir -p /home/var/home /home/var/other
+ln -s var/home /home/ostree-home
+base_through /home/ostree-home
+check "home_base via root's symlink: gina's session opens" pt gina acct_mgmt open_session close_session
+check_eq "her home is made under the resolved base" "20007:20007 700" \
+	"$(stat -c '%u:%g %a' /home/var/home/gina 2>/dev/null)"
+check "... and audited" grep -q 'PROV_EVENT=home_created.*PROV_USER=gina' "$T/provd.log"
+ln -s var/other /home/user-home
+chown -h 20001:20001 /home/user-home
+base_through /home/user-home
+rc=0; pt gina acct_mgmt open_session || rc=$?
+check "home_base via a user's symlink: session refused" test $rc -ne 0
+check "no home made through the user's link" test ! -e /home/var/other/gina
+check "the refusal says why" grep -q 'PROV_EVENT=home_failed.*PROV_USER=gina' "$T/provd.log"
+check "local root unaffected" pt root acct_mgmt open_session close_session
+base_through /home
+rm -rf /home/var /home/ostree-home /home/user-home
+
 # --- provd hung: prov user denied within the deadline, local user fine ---
 kill -STOP "$PROVD_PID"
 ms=$(elapsed_ms pamtester provtest-fast alice acct_mgmt)

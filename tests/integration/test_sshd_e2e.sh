@@ -38,7 +38,7 @@ free_port() {
 }
 
 # --- keys and the directory document ---
-for u in alice bob carol dave mallory erin; do
+for u in alice bob carol dave mallory erin frank frank-env frank-cmd; do
 	ssh-keygen -q -t ed25519 -N '' -C "$u@e2e" -f "$T/key-$u"
 done
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
@@ -57,15 +57,21 @@ print(json.dumps({
     "prov_directory": 1, "serial": serial,
     "users": [user("alice", 20001, active=alice_active)] + ([user("bob", 20002)] if with_bob else [])
              + [user("carol", 20003, active=False), user("dave", 20004), user("mallory", 20005),
-                user("erin", 20006)],
+                user("erin", 20006),
+                # issue 9 §5: keys with options are not keys; her plain key is
+                dict(name="frank", uid=20007, gid=20007, ssh_keys=[
+                    'environment="LD_PRELOAD=/tmp/evil.so" ' + key("frank-env"),
+                    'command="/bin/sh -c id" ' + key("frank-cmd"),
+                    key("frank")])],
     "groups": [{"name": n, "gid": g} for n, g in
                (("alice", 20001), ("bob", 20002), ("carol", 20003), ("dave", 20004), ("mallory", 20005),
-                ("erin", 20006))
+                ("erin", 20006), ("frank", 20007))
                if with_bob or n != "bob"]
               + [{"name": "ops", "gid": 30001, "members": ["alice", "carol"]}],
     "bindings": [
         {"name": "ops-admin", "groups": ["ops"], "hosts": ["e2e-*"], "grants": ["login", "sudo"]},
         {"name": "bob-db", "users": ["bob"], "hosts": ["db-*"], "grants": ["login"]},
+        {"name": "frank-login", "users": ["frank"], "hosts": ["e2e-*"], "grants": ["login"]},
         {"name": "dave-contract", "users": ["dave"], "grants": ["login"], "not_after": "2020-01-31T00:00:00Z"},
     ] + ([{"name": "erin-oncall", "users": ["erin"], "grants": ["login", "sudo"],
            "not_after": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(erin_until))}] if erin_until else [])},
@@ -218,6 +224,28 @@ check "sshd: key from the keys command" grep -q 'Accepted publickey for alice' "
 check "sudo -n true works for the sudo grant" ssh_as alice 'sudo -n true'
 check "sudo -n id -u is 0" ssh_as alice 'sudo -n id -u'
 check_eq "sudo ran as root" "0" "$(tail -n1 "$T/ssh.out")"
+
+# --- keys are keys (issue 9 §5): frank's keys with options are dropped ---
+ssh_key() { # ssh_key KEYNAME USER CMD...
+	local k=$1 user=$2
+	shift 2
+	timeout 20 ssh -F /dev/null -i "$T/key-$k" -o IdentitiesOnly=yes -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-p "$PORT" "$user@127.0.0.1" "$@" >"$T/ssh.out" 2>&1
+}
+setpriv --reuid=998 --regid=998 --clear-groups "$PROVCTL" keys frank >"$T/keys-frank.out" 2>&1 || true
+check_eq "provctl keys frank: only the plain key" "$(cat "$T/key-frank.pub")" "$(cat "$T/keys-frank.out")"
+check "no environment= or command= line offered to sshd" bash -c "! grep -Eq 'environment=|command=' '$T/keys-frank.out'"
+check "frank's key with environment= does not log in" eval '! ssh_key frank-env frank true'
+check "frank's key with command= does not log in" eval '! ssh_key frank-cmd frank true'
+check "frank's plain key still logs in" ssh_key frank frank 'echo in-as-$(id -un)'
+check_eq "... as frank" "in-as-frank" "$(tail -n1 "$T/ssh.out")"
+check "sshd log: the option keys were not accepted" \
+	bash -c "! grep -q 'Accepted key ED25519 .* for frank\|Accepted publickey for frank .*$(ssh-keygen -lf "$T/key-frank-env.pub" | cut -d' ' -f2)' '$T/sshd.log'"
+check "provd log: the dropped keys by index and reason" \
+	bash -c "grep -q 'ssh_keys\[0\] has options' '$T/provd.log' && grep -q 'ssh_keys\[1\] has options' '$T/provd.log'"
+check "provd log: no key material of the dropped keys" \
+	bash -c "! grep -qF '$(cut -d' ' -f2 "$T/key-frank-env.pub")' '$T/provd.log'"
 
 # --- refused users: why is in the sshd log ---
 refused() {

@@ -395,9 +395,13 @@ Test(admit, invariant2_bad_ssh_keys_dropped_user_kept)
 
 	cr_assert_not_null(u);
 	cr_assert_eq(u->ssh_keys.n, 1, "only the clean key is kept");
-	cr_expect_str_eq(u->ssh_keys.v[0], "ssh-ed25519 AAAAgood alice@a");
+	cr_expect_str_eq(u->ssh_keys.v[0], "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGdvb2Rnb29kZ29vZGdvb2Rnb29kZ29vZGdvb2Rnb29k alice@a");
 	cr_expect(any_reason(d, "ssh_keys[1] contains a control character or a non-ASCII byte: dropped"));
 	cr_expect(any_reason(d, "ssh_keys[2] is empty: dropped"));
+	/* issue 9 §5: keys are keys, options are refused by default */
+	cr_expect(any_reason(d, "ssh_keys[3] has options (refused: [login] key_options = none): dropped"));
+	cr_expect(any_reason(d, "ssh_keys[4] has options (refused: [login] key_options = none): dropped"));
+	cr_expect(any_reason(d, "ssh_keys[5] has an unknown or unsupported key type: dropped"));
 	directory_free(d);
 }
 

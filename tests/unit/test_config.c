@@ -172,7 +172,7 @@ Test(config, packaged_file_is_the_defaults)
 		"login_groups", "sudo_groups", "min_id", "max_id", "home_base", "default_shell",
 		"shells_file", "passwd_file", "group_file", "sudo_group", "sudo_gid", "skel_dir", "home_mode",
 		"keys_user", "end_sessions", "deprovisioned_retention", "nologin_shell", "state_dir", "runtime_dir",
-		"client_timeout", "max_clients",
+		"client_timeout", "max_clients", "key_options",
 		/* the sync (issue 3) */
 		"ca_file", "pinned_pubkey", "connect_timeout", "timeout", "max_bytes", "refresh_jitter", "retry_base",
 		"retry_max", "max_deprovision_share", "deprovision_floor", "user_schema", "group_schema", "attr_uid",
@@ -239,7 +239,7 @@ Test(config, packaged_defaults_are_true)
 		}
 	}
 	fclose(f);
-	cr_assert_eq(uncommented, 49, "one line per key");
+	cr_assert_eq(uncommented, 50, "one line per key");
 	cr_assert_eq(load(text, &c), 0, "%s", err);
 	cr_assert_eq(config_defaults(&d), 0);
 	cr_assert_eq(c.source_type, d.source_type);
@@ -525,6 +525,18 @@ Test(config, login_keys)
 	cr_assert_eq(c.home_mode, 0755);
 	config_free(&c);
 	expect_error("[login]\nend_sessions = maybe\n", "not yes or no");
+	/* issue 9 §5: SSH key options */
+	cr_assert_eq(load("[login]\nend_sessions = on\n", &c), 0, "%s", err);
+	cr_assert_eq(c.key_options_restrict, false, "default: no options");
+	config_free(&c);
+	cr_assert_eq(load("[login]\nkey_options = restrict\n", &c), 0, "%s", err);
+	cr_assert_eq(c.key_options_restrict, true);
+	config_free(&c);
+	cr_assert_eq(load("[login]\nkey_options = none\n", &c), 0, "%s", err);
+	cr_assert_eq(c.key_options_restrict, false);
+	config_free(&c);
+	expect_error("[login]\nkey_options = all\n", "not 'none' or 'restrict'");
+	expect_error("[login]\nkey_options = command\n", "not 'none' or 'restrict'");
 	expect_error("[login]\nend_sessions = Yes please\n", "not yes or no");
 	expect_error("[login]\nhome_mode = 0770\n", "no write for group or others");
 	expect_error("[login]\nhome_mode = 0702\n", "no write for group or others");

@@ -447,6 +447,65 @@ Test(fetch, token_never_sent_in_clear_to_remote_host)
 	fetch_result_free(&r);
 }
 
+/* Issue 8 §4: only a literal loopback address gets the token over plain
+ * http; names that merely look like one do not. */
+Test(fetch, token_over_http_only_to_literal_loopback)
+{
+	static const char *const refused[] = {
+		"http://127.0.0.1.evil.example/d.json", "http://127.evil.example/d.json",
+		"http://localhost/d.json",              "http://127.0.0.1@evil.example/d.json",
+		"http://[::ffff:127.0.0.1]/d.json",     "http://[::2]/d.json",
+		"http://128.0.0.1/d.json",              "http://0.0.0.0/d.json",
+		"http://127x.0.0.1/d.json",
+	};
+	static const char *const allowed[] = { "http://127.0.0.1:1/d.json", "http://127.255.255.254:1/d.json",
+					       "http://[::1]:1/d.json" };
+	struct fetch_result r;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct fetch_opts o = base_opts(refused[i]);
+
+		o.connect_timeout_ms = 200;
+		cr_assert_eq(fetch_url(&o, &r), -EINVAL, "%s: %s", refused[i], r.error);
+		cr_assert_not_null(strstr(r.error, "refusing to send the token over plain http"), "%s: %s",
+				   refused[i], r.error);
+		fetch_result_free(&r);
+	}
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		struct fetch_opts o = base_opts(allowed[i]);
+
+		o.connect_timeout_ms = 500;
+		(void)fetch_url(&o, &r); /* nobody listens on port 1: a connect error */
+		cr_assert_null(strstr(r.error, "refusing to send the token"), "%s: %s", allowed[i], r.error);
+		cr_assert_neq(r.status, FETCH_INVALID, "%s: %s", allowed[i], r.error);
+		fetch_result_free(&r);
+	}
+}
+
+/* Issue 8 §4: a URL's userinfo and query never reach the error text, also
+ * when libcurl's own message quotes the URL. */
+Test(fetch, url_credentials_never_in_error)
+{
+	static const char *const urls[] = {
+		"https://alice:pw-SECRET@127.0.0.1:1/d.json?X-Amz-Signature=SECRET",
+		"http://127.0.0.1:1/d.json?sig=SECRET",
+		"ftp://u:SECRET@127.0.0.1/x?SECRET",
+		"https://u:SECRET@host name.invalid/x?SECRET",
+		"https://127.0.0.1:99999/x?SECRET",
+	};
+	struct fetch_result r;
+
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		struct fetch_opts o = base_opts(urls[i]);
+
+		o.token = NULL;
+		o.connect_timeout_ms = 500;
+		cr_assert_lt(fetch_url(&o, &r), 0, "%s", urls[i]);
+		cr_assert_null(strstr(r.error, "SECRET"), "%s: %s", urls[i], r.error);
+		fetch_result_free(&r);
+	}
+}
+
 Test(fetch, hostile_token_and_validators_refused)
 {
 	struct fetch_opts o = base_opts(u("http", port_http, "/directory.json"));

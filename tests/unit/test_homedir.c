@@ -286,7 +286,28 @@ Test(homedir, file_at_home_path_left_alone)
 	assert_owner_mode(P("home/dave"), 0, 0, 0644);
 }
 
-Test(homedir, invariant8_symlink_at_base_not_followed)
+/* Issue 8 §3: /home -> var/home (ostree) is root's own link: the home is
+ * made under the resolved base, the walk below it still follows nothing. */
+Test(homedir, root_owned_symlink_at_base_followed)
+{
+	char base[256], home[PATH_MAX];
+	struct homedir_spec s;
+	bool created;
+
+	need_root();
+	snprintf(base, sizeof(base), "%s/homelink", T);
+	cr_assert_eq(symlink("home", base), 0);
+	snprintf(home, sizeof(home), "%s/alice", base);
+	s = spec(home);
+	s.base = base;
+	cr_assert_eq(homedir_create(&s, &created), 0);
+	cr_assert(created);
+	assert_owner_mode(P("home/alice"), UID, GID, 0700);
+	cr_assert(exists(P("home/alice/.profile")));
+}
+
+/* A link at the base that a user made (or could replace) is refused. */
+Test(homedir, invariant8_user_symlink_at_base_not_followed)
 {
 	char base[256], home[PATH_MAX];
 	struct homedir_spec s;
@@ -295,10 +316,11 @@ Test(homedir, invariant8_symlink_at_base_not_followed)
 	need_root();
 	snprintf(base, sizeof(base), "%s/homelink", T);
 	cr_assert_eq(symlink(BASE, base), 0);
+	cr_assert_eq(lchown(base, UID, GID), 0);
 	snprintf(home, sizeof(home), "%s/alice", base);
 	s = spec(home);
 	s.base = base;
-	cr_assert_eq(homedir_create(&s, &created), -ELOOP);
+	cr_assert_eq(homedir_create(&s, &created), -EPERM);
 	cr_assert_eq(count_entries(BASE, ""), 2);
 }
 

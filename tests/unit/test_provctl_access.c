@@ -16,7 +16,7 @@
 #include "server_fixture.h"
 
 #define PROVCTL BUILD_DIR "/provctl/provctl"
-#define ALICE_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBogusBogusBogusBogusBogusBogusBogusBogusBo alice@laptop"
+#define ALICE_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEJvZ3VzQm9ndXNCb2d1c0JvZ3VzQm9ndXNCb2d1c0Jv alice@laptop"
 
 static char out[65536], errout[4096];
 
