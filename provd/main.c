@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -267,6 +268,8 @@ int main(int argc, char **argv)
 	state_load_initial(&st);
 	if (!st.dir)
 		mappub_withdraw(mappub);
+	else
+		mappub_refresh(mappub, (int64_t)time(NULL)); /* last_ok is final now: before READY */
 	/* After the sockets: the pull worker inherits their signal mask. */
 	r = sync_new(srv, &st, &sync);
 	if (r < 0) {

@@ -34,6 +34,8 @@ struct mappub {
 	double build_ms; /* wall time of build + publish */
 	double cpu_ms;   /* CPU time of the same: what a busy machine does not inflate */
 	bool failing;
+	bool built_stale; /* the directory was stale when the last one was built */
+	int64_t due;      /* the next instant an answer changes; 0 = none */
 	char last_error[512];
 };
 
@@ -59,13 +61,22 @@ int64_t mappub_next_change(const struct prov_state *st, int64_t now)
 	return next;
 }
 
+/* The next instant, and while the snapshot was built from a stale
+ * directory (no sudo members) every second too: a pull that confirms the
+ * directory again moves last_ok without a swap, and the members come back
+ * with the next publish. */
 static void arm(struct mappub *m, int64_t now)
 {
 	struct itimerspec its = { 0 };
+	int64_t next;
 
 	if (m->tfd < 0 || !m->st->dir)
 		return;
-	its.it_value.tv_sec = (time_t)mappub_next_change(m->st, now); /* 0 disarms */
+	next = mappub_next_change(m->st, now);
+	m->due = next;
+	if (m->built_stale && (next == 0 || next > now + 1))
+		next = now + 1;
+	its.it_value.tv_sec = (time_t)next; /* 0 disarms */
 	if (timerfd_settime(m->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		log_msg(LOG_ERR, "cannot arm the snapshot timer: %s", strerror(errno));
 }
@@ -90,6 +101,7 @@ void mappub_publish(struct mappub *m, int64_t now)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	m->built_stale = state_is_stale(m->st, now);
 	r = mapwrite_build(m->st, &meta, &img);
 	if (r < 0)
 		snprintf(err, sizeof(err), "cannot build the snapshot: %s", strerror(-r));
@@ -133,7 +145,20 @@ static void on_timer(struct server *srv, int fd, uint32_t events, void *userdata
 	(void)events;
 	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN && errno != ECANCELED)
 		log_msg(LOG_WARNING, "snapshot timer: %s", strerror(errno));
-	mappub_publish(userdata, now_s());
+	mappub_refresh(userdata, now_s());
+}
+
+void mappub_refresh(struct mappub *m, int64_t now)
+{
+	int64_t due;
+
+	if (!m || !m->st->dir)
+		return;
+	due = m->due;
+	if (m->generation == 0 || m->failing || state_is_stale(m->st, now) != m->built_stale || (due && now >= due))
+		mappub_publish(m, now);
+	else
+		arm(m, now);
 }
 
 int mappub_new(struct prov_state *st, struct server *srv, struct mappub **ret)

@@ -36,6 +36,13 @@ void mappub_free(struct mappub *m);
  * of failures) and keeps the reason for status. Re-arms the timer. */
 void mappub_publish(struct mappub *m, int64_t now);
 
+/* The timer's check, also for main before READY: publishes when an
+ * instant is due, when the last publish failed, or when the directory's
+ * staleness is not what it was at the last build (last_ok moves after a
+ * swap, and without one when a pull confirms the directory); else only
+ * re-arms. */
+void mappub_refresh(struct mappub *m, int64_t now);
+
 /* The next instant after now at which the clock alone changes an answer
  * (the timer's), 0 = none. Needs st->dir. */
 int64_t mappub_next_change(const struct prov_state *st, int64_t now);

@@ -138,8 +138,15 @@ static void persist(struct prov_state *st)
 /* A new snapshot is served: tell the login path (state.h on_change). */
 static void changed(struct prov_state *st)
 {
+	/* on_change publishes itself, at its right moment (state.h). */
 	if (st->on_change)
 		st->on_change(st, st->on_change_data);
+	else
+		state_publish(st);
+}
+
+void state_publish(struct prov_state *st)
+{
 	if (st->on_publish)
 		st->on_publish(st, st->on_publish_data);
 }

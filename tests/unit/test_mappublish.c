@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "map_fixture.h"
@@ -158,4 +159,27 @@ Test(mappublish, removed_user_retention_is_a_publish_instant)
 	st.cfg.deprovisioned_retention_s = 50;
 	cr_assert_eq(mappub_next_change(&st, EXPIRY - 90), EXPIRY - 50);
 	st.removed = saved;
+}
+
+/* last_ok moves after the swap (and with every pull that confirms the
+ * directory, swap or not): a snapshot built while the directory looked
+ * stale (no sudo members) is published again once it is not. */
+Test(mappublish, refresh_follows_staleness)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	cr_assert_eq(dir_strv_push(&st.cfg.urls, "https://directory.invalid/doc"), 0);
+	st.cfg.offline_grace_s = 3600;
+	st.last_ok = 0; /* never confirmed: stale */
+	apply(DOC);
+	cr_assert_eq(mappub_generation(pub), 1);
+	cr_assert_eq(sudo_members(now), 0, "stale: nobody has sudo");
+	mappub_refresh(pub, now);
+	cr_assert_eq(mappub_generation(pub), 1, "nothing changed: not published again");
+	st.last_ok = now; /* a pull confirmed it */
+	mappub_refresh(pub, now);
+	cr_assert_eq(mappub_generation(pub), 2, "published again");
+	cr_assert_eq(sudo_members(now), 1, "dave has sudo again");
+	mappub_refresh(pub, now);
+	cr_assert_eq(mappub_generation(pub), 2);
 }
