@@ -4,12 +4,15 @@
  * says about it.
  *
  * When: after every swap of the served directory (state.h's on_publish
- * hook, which state.c calls right after on_change, so the removed-users
- * list is already up to date), which covers the disk cache at start-up
- * before READY; and at every instant the clock alone changes an answer: a
- * decision_next_change() (a grant's or the document's not_after, the
- * offline grace: the sudo group's members) or a removed user's retention
- * running out, on a timerfd of its own in provd's loop.
+ * hook, run by sessions.c's on_change once the removed-users list is up to
+ * date and before nscd is told to forget), which covers the disk cache at
+ * start-up, refreshed before READY (mappub_refresh()); at every instant the
+ * clock alone changes an answer: a decision_next_change() (a grant's or the
+ * document's not_after, the offline grace: the sudo group's members) or a
+ * removed user's retention running out, on a timerfd of its own in provd's
+ * loop (sessions.c also publishes at its own clock-driven changes, before
+ * invalidating nscd); and when the directory's staleness is not what it
+ * was at the last build (last_ok moves without a swap).
  *
  * Status: the generation published, and whether nss_prov will believe it:
  * the file is checked again at every STATUS (owner root, no group/other
