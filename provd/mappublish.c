@@ -76,6 +76,10 @@ static void arm(struct mappub *m, int64_t now)
 	m->due = next;
 	if (m->built_stale && (next == 0 || next > now + 1))
 		next = now + 1;
+	/* A failed publish (a full /run, say) is tried again, not every
+	 * second: a big directory costs ~100 ms of CPU per try. */
+	if (m->failing && (next == 0 || next > now + 10))
+		next = now + 10;
 	its.it_value.tv_sec = (time_t)next; /* 0 disarms */
 	if (timerfd_settime(m->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		log_msg(LOG_ERR, "cannot arm the snapshot timer: %s", strerror(errno));
