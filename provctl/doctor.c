@@ -12,6 +12,8 @@
  *              provd's keys_user
  *   sudoers    a sudoers file grants provd's sudo group
  *   nscd       if it runs, provd invalidates it (informational)
+ *   signatures an https:// document source without trusted_keys: whoever
+ *              controls the web server or CDN controls who logs in (warn)
  *
  * Exit 0 when nothing FAILed, 4 otherwise.
  */
@@ -92,6 +94,7 @@ static void copy_val(const struct prov_str *v, char *out, size_t outsz)
 static void check_provd(struct doctor *d)
 {
 	char state[64] = "", stale[16] = "", users[32] = "", serial[32] = "", origin[256] = "", key[64];
+	char source[PROV_STATUS_STR_MAX + 1] = "", sigs[64] = "";
 	struct prov_reply rep;
 	struct prov_reader r;
 	uint8_t buf[PROV_HEADER_SIZE];
@@ -127,8 +130,16 @@ static void check_provd(struct doctor *d)
 			copy_val(&v, d->keys_user, sizeof(d->keys_user));
 		else if (strcmp(key, "sudo_group") == 0)
 			copy_val(&v, d->sudo_group, sizeof(d->sudo_group));
+		else if (strcmp(key, "source") == 0)
+			copy_val(&v, source, sizeof(source));
+		else if (strcmp(key, "signatures") == 0)
+			copy_val(&v, sigs, sizeof(sigs));
 	}
 	prov_reply_free(&rep);
+	if (strncmp(source, "document ", 9) == 0 && strstr(source, "https://") && strcmp(sigs, "not required") == 0)
+		report(d, "signatures", WARN,
+		       "the https:// document is not signed: whoever controls its web server or CDN decides who "
+		       "logs in here; set trusted_keys and audience (prov-publish(1))");
 	if (strcmp(state, "serving") != 0)
 		report(d, "provd", FAIL, "no directory loaded: see 'provctl status'");
 	else if (strcmp(stale, "yes") == 0)
@@ -342,10 +353,27 @@ static void check_sshd(struct doctor *d)
 
 /* --- sudoers, nscd --- */
 
+/* The rule for the group, "%group" (matched against the login-time group
+ * vector) or "%:group" (asked of sudoers' group_plugin at each use, see
+ * packaging/sudoers/prov): 2 for "%:", 1 for "%", 0 when none. */
+static int sudoers_rule(const char *line, const char *group)
+{
+	const char *p = line + strspn(line, " \t");
+	size_t n = strlen(group);
+	int kind;
+
+	if (p[0] != '%')
+		return 0;
+	kind = p[1] == ':' ? 2 : 1;
+	p += kind;
+	return strncmp(p, group, n) == 0 && (p[n] == ' ' || p[n] == '\t') ? kind : 0;
+}
+
 static void check_sudoers(struct doctor *d)
 {
 	char needle[PROV_NAME_MAX + 2], line[1024];
 	bool found = false;
+	int kind = 0;
 	FILE *f;
 
 	if (!d->sudo_group[0])
@@ -358,14 +386,16 @@ static void check_sudoers(struct doctor *d)
 	}
 	snprintf(needle, sizeof(needle), "%%%s", d->sudo_group);
 	while (!found && fgets(line, sizeof(line), f)) {
-		char *p = line + strspn(line, " \t");
-		size_t n = strlen(needle);
-
-		found = strncmp(p, needle, n) == 0 && (p[n] == ' ' || p[n] == '\t');
+		kind = sudoers_rule(line, d->sudo_group);
+		found = kind != 0;
 	}
 	fclose(f);
-	if (found)
-		report(d, "sudoers", OK, "%s grants %s", d->sudoers, needle);
+	if (kind == 2)
+		report(d, "sudoers", OK, "%s grants %%:%s (asked at each sudo: a grant that ends, ends in open sessions)",
+		       d->sudoers, d->sudo_group);
+	else if (found)
+		report(d, "sudoers", OK, "%s grants %s (login-time groups: an open session keeps sudo until it ends)",
+		       d->sudoers, needle);
 	else
 		report(d, "sudoers", WARN, "%s does not grant %s (provd's sudo_group)", d->sudoers, needle);
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "prov/protocol.h"
+#include "docsig.h"
 #include "urlredact.h"
 #include "validate.h"
 
@@ -49,6 +50,7 @@ enum key_kind {
 	K_SIZE,     /* bytes, with an optional K, M or G suffix (binary: 1K = 1024) */
 	K_RANGE,    /* "min-max" of uint32 ids, into a struct prov_id_range */
 	K_TEXT,     /* one word of printable ASCII (a schema URN, an attribute name) */
+	K_KEYS,     /* list of ed25519:<base64> public keys or key file paths (docsig.h) */
 	K_KEYOPTS,  /* none | restrict, into a bool (restrict = true) */
 };
 
@@ -81,6 +83,8 @@ static const struct key_def keys[] = {
 	{ "directory", "retry_max", K_DUR_MS, F(retry_max_ms), 1000, 24 * 3600000u },
 	{ "directory", "max_deprovision_share", K_PCT, F(max_deprovision_pct), 0, 100 },
 	{ "directory", "deprovision_floor", K_UINT, F(deprovision_floor), 0, 1000000 },
+	{ "directory", "trusted_keys", K_KEYS, F(trusted_keys), 0, 0 },
+	{ "directory", "audience", K_TEXT, F(audience), 0, 0 },
 	{ "scim", "user_schema", K_TEXT, F(scim_user_schema), 0, 0 },
 	{ "scim", "group_schema", K_TEXT, F(scim_group_schema), 0, 0 },
 	{ "scim", "attr_uid", K_TEXT, F(scim_attr_uid), 0, 0 },
@@ -116,6 +120,7 @@ static const struct key_def keys[] = {
 	{ "paths", "runtime_dir", K_PATH, F(runtime_dir), 0, 0 },
 	{ "server", "client_timeout", K_DUR_MS, F(client_timeout_ms), 100, 600000 },
 	{ "server", "max_clients", K_UINT, F(max_clients), 1, 65536 },
+	{ "server", "max_clients_per_uid", K_UINT, F(max_clients_per_uid), 1, 65536 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -179,6 +184,7 @@ int config_defaults(struct prov_config *cfg)
 	c.max_id = INT32_MAX;
 	c.client_timeout_ms = 5000;
 	c.max_clients = 1024;
+	c.max_clients_per_uid = 64;
 	c.sudo_gid = 29999;
 	c.home_mode = 0700;
 	c.end_sessions = true;
@@ -234,6 +240,8 @@ void config_free(struct prov_config *cfg)
 	free(cfg->nologin_shell);
 	free(cfg->ca_file);
 	free(cfg->pinned_pubkey);
+	dir_strv_free(&cfg->trusted_keys);
+	free(cfg->audience);
 	free(cfg->scim_user_schema);
 	free(cfg->scim_group_schema);
 	free(cfg->scim_attr_uid);
@@ -367,6 +375,8 @@ static int parse_list(struct parse *p, const struct key_def *k, char *v, struct 
 			check_url(item, &why);
 		else if (k->kind == K_LABELS)
 			why = check_label(item);
+		else if (k->kind == K_KEYS)
+			why = docsig_check_spec(item);
 		else
 			why = validate_name(item);
 		if (why) {
@@ -528,12 +538,12 @@ static int apply(struct parse *p, struct prov_config *c, const struct key_def *k
 	if (!*v && k->kind == K_HOSTNAME)
 		return set_hostname(slot); /* "name =": the kernel's, as by default */
 	/* Keys whose default is "none": "key =" says so. */
-	if (!*v && (k->offset == F(ca_file) || k->offset == F(pinned_pubkey))) {
+	if (!*v && (k->offset == F(ca_file) || k->offset == F(pinned_pubkey) || k->offset == F(audience))) {
 		free(*(char **)slot);
 		*(char **)slot = NULL;
 		return 0;
 	}
-	if (!*v && k->kind != K_URLS && k->kind != K_LABELS && k->kind != K_NAMES)
+	if (!*v && k->kind != K_URLS && k->kind != K_LABELS && k->kind != K_NAMES && k->kind != K_KEYS)
 		return fail(p, "%s: empty value", k->key);
 
 	switch (k->kind) {
@@ -553,6 +563,7 @@ static int apply(struct parse *p, struct prov_config *c, const struct key_def *k
 	case K_URLS:
 	case K_LABELS:
 	case K_NAMES:
+	case K_KEYS:
 		return parse_list(p, k, v, slot);
 	case K_PATH:
 		why = validate_path(v);
@@ -644,7 +655,8 @@ static int parse_line(struct parse *p, struct prov_config *c, char *line)
 	for (i = 0; i < N_KEYS; i++) {
 		if (strcmp(keys[i].section, p->section) || strcmp(keys[i].key, key))
 			continue;
-		if (p->seen[i] && keys[i].kind != K_URLS && keys[i].kind != K_LABELS && keys[i].kind != K_NAMES)
+		if (p->seen[i] && keys[i].kind != K_URLS && keys[i].kind != K_LABELS && keys[i].kind != K_NAMES &&
+		    keys[i].kind != K_KEYS)
 			return fail(p, "%s: given twice in [%s]", key, p->section);
 		p->seen[i] = 1;
 		return apply(p, c, &keys[i], val);
@@ -687,6 +699,12 @@ static int check_whole(struct parse *p, const struct prov_config *c)
 			    c->scim_id_range.max, c->min_id, c->max_id);
 	if (c->pinned_pubkey && strncmp(c->pinned_pubkey, "sha256//", 8) != 0 && validate_path(c->pinned_pubkey))
 		return fail(p, "pinned_pubkey must be sha256//<base64> hashes or the absolute path of a key file");
+	/* A key may sign for several fleets: the audience keeps one fleet's
+	 * document off another's hosts. */
+	if (c->trusted_keys.n && !c->audience)
+		return fail(p, "trusted_keys needs an audience (the fleet name the documents are signed for)");
+	if (c->trusted_keys.n && c->source_type == SOURCE_SCIM)
+		return fail(p, "trusted_keys applies to type = document; a scim source is not signed");
 	return 0;
 }
 
@@ -825,7 +843,7 @@ int config_dup(const struct prov_config *src, struct prov_config *ret)
 	for (i = 0; i < N_KEYS; i++) {
 		void *slot = (char *)&c + keys[i].offset;
 
-		if (keys[i].kind == K_URLS || keys[i].kind == K_LABELS || keys[i].kind == K_NAMES)
+		if (keys[i].kind == K_URLS || keys[i].kind == K_LABELS || keys[i].kind == K_NAMES || keys[i].kind == K_KEYS)
 			*(struct dir_strv *)slot = (struct dir_strv){ 0 };
 		else if (keys[i].kind == K_PATH || keys[i].kind == K_HOSTNAME || keys[i].kind == K_NAME ||
 			 keys[i].kind == K_TEXT)
@@ -835,7 +853,7 @@ int config_dup(const struct prov_config *src, struct prov_config *ret)
 		void *slot = (char *)&c + keys[i].offset;
 		const void *from = (const char *)src + keys[i].offset;
 
-		if (keys[i].kind == K_URLS || keys[i].kind == K_LABELS || keys[i].kind == K_NAMES) {
+		if (keys[i].kind == K_URLS || keys[i].kind == K_LABELS || keys[i].kind == K_NAMES || keys[i].kind == K_KEYS) {
 			*(struct dir_strv *)slot = *(const struct dir_strv *)from;
 			r = dup_strv(slot);
 		} else if (keys[i].kind == K_PATH || keys[i].kind == K_HOSTNAME || keys[i].kind == K_NAME ||

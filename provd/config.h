@@ -42,6 +42,9 @@ struct prov_config {
 	/* Applying a pull: */
 	unsigned max_deprovision_pct;   /* max_deprovision_share = 10% of active users in one pull */
 	unsigned deprovision_floor;     /* deprovision_floor = 3 (always allowed, whatever the share) */
+	/* Signed documents (docsig.h): */
+	struct dir_strv trusted_keys;   /* trusted_keys = (none) ed25519:<base64> keys or key files; any one may sign */
+	char *audience;                 /* audience = (none) the fleet name a document must carry */
 
 	/* [scim] (type = scim) */
 	char *scim_user_schema;         /* user_schema = urn:ietf:params:scim:schemas:extension:posix:2.0:User */
@@ -89,6 +92,7 @@ struct prov_config {
 	/* [server] */
 	unsigned client_timeout_ms;     /* client_timeout = 5000 (ms) */
 	unsigned max_clients;           /* max_clients = 1024 */
+	unsigned max_clients_per_uid;   /* max_clients_per_uid = 64 (public socket, root exempt) */
 };
 
 /* Fills cfg with the built-in defaults (all strings allocated). */

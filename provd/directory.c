@@ -112,6 +112,7 @@ void directory_free(struct directory *d)
 	free(d->groups);
 	free(d->bindings);
 	free(d->refused);
+	free(d->audience);
 	free(d);
 }
 

@@ -81,6 +81,7 @@ struct directory {
 	uint64_t serial;   /* only grows (DESIGN §2); 0 when the source has none */
 	int64_t not_after; /* document expiry, unix seconds; 0 = none */
 	int64_t generated; /* unix seconds the source says it was made; 0 = unknown */
+	char *audience;    /* the fleet it is for (docsig.h); NULL = none */
 
 	struct dir_user *users;
 	size_t n_users;

@@ -339,6 +339,11 @@ static void status_source(struct pairs *p, const struct prov_state *st)
 		len += (size_t)n;
 	}
 	pair(p, "source", "%s %s", c->source_type == SOURCE_SCIM ? "scim" : "document", buf);
+	/* Signed documents (docsig.h): provctl doctor warns when https is not. */
+	if (c->trusted_keys.n)
+		pair(p, "signatures", "required (%zu trusted keys, audience %s)", c->trusted_keys.n, c->audience);
+	else
+		pair(p, "signatures", "not required");
 }
 
 /* Root on the private socket also sees each refused entry and its reason
@@ -454,7 +459,7 @@ static int h_status(struct dispatch_ctx *ctx, struct prov_reader *req, struct pr
 	pair(&p, "clients", "%u", st->stats.clients);
 	pair(&p, "requests", "%llu", (unsigned long long)st->stats.requests);
 	pair(&p, "denied", "%llu", (unsigned long long)st->stats.denied);
-	pair(&p, "dropped", "%llu", (unsigned long long)(st->stats.bad_frames + st->stats.timeouts));
+	pair(&p, "dropped", "%llu", (unsigned long long)(st->stats.bad_frames + st->stats.timeouts + st->stats.over_budget));
 	pair(&p, "rejected", "%llu", (unsigned long long)st->stats.clients_rejected);
 	if (privileged) {
 		pair(&p, "config", "%s", st->config_path);
@@ -481,10 +486,13 @@ const struct dispatch_table dispatch_lookup_table = {
 	sizeof(lookup_entries) / sizeof(lookup_entries[0]),
 };
 
+/* Anyone can cause this line: rate-limited per peer uid (log.h). */
 static void audit_denied(const struct dispatch_entry *e, const struct dispatch_peer *peer)
 {
 	char uid[16], pid[16];
 
+	if (!log_peer_allowed(peer->uid))
+		return;
 	snprintf(uid, sizeof(uid), "%u", (unsigned)peer->uid);
 	snprintf(pid, sizeof(pid), "%d", (int)peer->pid);
 	log_event(LOG_WARNING, "request_denied",

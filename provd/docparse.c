@@ -566,6 +566,9 @@ static int parse_header(struct directory *d, struct json_object *root, char *err
 		f = get_time(root, "generated", &d->generated, why);
 	if (f == F_OK || f == F_ABSENT)
 		f = get_time(root, "not_after", &d->not_after, why);
+	/* Which fleet a signed document is for (docsig.h). */
+	if (f == F_OK || f == F_ABSENT)
+		f = get_str(root, "audience", &d->audience, why);
 	if (f == F_BAD) {
 		errbuf_set(err, errsz, "%s", why);
 		return -EBADMSG;

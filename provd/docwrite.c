@@ -298,6 +298,10 @@ int docwrite(const struct directory *d, char **ret_buf, size_t *ret_len, char *e
 		first = true;
 		time_field(&o, "not_after", d->not_after, &first);
 	}
+	if (d->audience) {
+		puts_(&o, ",\n  \"audience\": ");
+		str(&o, d->audience, "\"audience\"");
+	}
 	SECTION(&o, "users", d->users, d->n_users, user);
 	SECTION(&o, "groups", d->groups, d->n_groups, group);
 	SECTION(&o, "bindings", d->bindings, d->n_bindings, binding);

@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-journal.h>
 
+#include "ratelimit.h"
 #include "urlredact.h"
 #include "validate.h"
 
@@ -173,4 +175,53 @@ void log_event(int priority, const char *event, const struct log_field *fields, 
 	va_start(ap, fmt);
 	vlog(priority, event, fields, fmt, ap);
 	va_end(ap);
+}
+
+/* ---- per-peer rate limit ---- */
+
+static struct ratelimit peer_rl;
+static bool peer_rl_ready;
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void say_suppressed(uint32_t key, unsigned long n, void *userdata)
+{
+	char uid[16];
+
+	(void)userdata;
+	if (key == RATELIMIT_OTHER)
+		snprintf(uid, sizeof(uid), "other");
+	else
+		snprintf(uid, sizeof(uid), "%u", (unsigned)key);
+	log_event(LOG_WARNING, "log_suppressed", LOG_FIELDS({ "PROV_PEER_UID", uid }),
+		  "%lu more lines caused by peer uid %s suppressed (more than %u in %us)", n, uid, LOG_PEER_BURST,
+		  LOG_PEER_INTERVAL_MS / 1000u);
+}
+
+static struct ratelimit *peer_limiter(void)
+{
+	if (!peer_rl_ready) {
+		ratelimit_init(&peer_rl, LOG_PEER_INTERVAL_MS, LOG_PEER_BURST);
+		peer_rl_ready = true;
+	}
+	return &peer_rl;
+}
+
+bool log_peer_allowed(uid_t uid)
+{
+	if (uid == 0)
+		return true;
+	return ratelimit_allow(peer_limiter(), (uint32_t)uid, mono_ms(), say_suppressed, NULL);
+}
+
+void log_peer_flush(void)
+{
+	if (peer_rl_ready)
+		ratelimit_flush(&peer_rl, mono_ms(), say_suppressed, NULL);
 }

@@ -24,7 +24,9 @@
 #ifndef PROV_LOG_H
 #define PROV_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <syslog.h>
 
 enum log_target {
@@ -56,6 +58,20 @@ void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2
 /* An audit event: PROV_EVENT=event plus fields (NULL or a LOG_FIELDS list). */
 void log_event(int priority, const char *event, const struct log_field *fields, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Lines an unprivileged peer can cause at will (a refused privileged
+ * request, a bad frame, a connection over budget, a decision it asks about
+ * itself) go through this gate first: at most LOG_PEER_BURST per peer uid
+ * every LOG_PEER_INTERVAL_MS (ratelimit.h), then one "N more suppressed"
+ * line (event log_suppressed, PROV_PEER_UID). Root's lines always pass:
+ * sshd, login and su are the audit trail. log_peer_flush() says the
+ * summaries of floods that stopped (the server loop calls it).
+ */
+#define LOG_PEER_INTERVAL_MS 10000u
+#define LOG_PEER_BURST 10u
+bool log_peer_allowed(uid_t uid);
+void log_peer_flush(void);
 
 /* Which target log_init() chose (for tests and provctl status). */
 enum log_target log_target_get(void);

@@ -9,6 +9,8 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/homebase.c
   ${CMAKE_CURRENT_LIST_DIR}/login_handlers.c
   ${CMAKE_CURRENT_LIST_DIR}/sudogroup.c
+  ${CMAKE_CURRENT_LIST_DIR}/derived.c     # the sudo group, once per snapshot
   ${CMAKE_CURRENT_LIST_DIR}/sessions.c
+  ${CMAKE_CURRENT_LIST_DIR}/session_worker.c
   ${CMAKE_CURRENT_LIST_DIR}/removed.c
 )

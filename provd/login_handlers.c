@@ -11,6 +11,8 @@
 #include "log.h"
 #include "names.h"
 #include "removed.h"
+#include "server.h"
+#include "worker.h"
 
 /* The four strings of ACCESS_CHECK, SESSION_OPEN and SESSION_CLOSE. */
 struct login_req {
@@ -108,12 +110,28 @@ static const char *or_null(const char *s)
 	return s && s[0] ? s : NULL;
 }
 
+/* A user asking about herself (a screen locker, provctl check) may do so
+ * as often as she likes: those lines are rate-limited per uid (log.h).
+ * Root's (sshd, login, su) and the keys reader's (sshd's
+ * AuthorizedKeysCommand, one per connection attempt) never are. */
+static bool asked_about_self(const struct dispatch_ctx *ctx, const char *user)
+{
+	const struct dir_user *u;
+
+	if (ctx->peer->uid == 0)
+		return false;
+	u = directory_user_by_name(ctx->state->dir, user);
+	return u && u->uid == ctx->peer->uid;
+}
+
 /* One audit line per decision (DESIGN invariant 10). */
 static void audit_decision(const struct dispatch_ctx *ctx, const char *event, const struct login_req *r,
 			   const struct decision *d)
 {
 	char peer[16];
 
+	if (asked_about_self(ctx, r->user) && !log_peer_allowed(ctx->peer->uid))
+		return;
 	snprintf(peer, sizeof(peer), "%u", (unsigned)ctx->peer->uid);
 	log_event(decision_priority(d), event,
 		  LOG_FIELDS({ "PROV_USER", r->user }, { "PROV_SERVICE", or_null(r->service) },
@@ -129,6 +147,8 @@ static void audit_refused_peer(const struct dispatch_ctx *ctx, const char *reque
 {
 	char peer[16];
 
+	if (!log_peer_allowed(ctx->peer->uid))
+		return;
 	snprintf(peer, sizeof(peer), "%u", (unsigned)ctx->peer->uid);
 	log_event(LOG_NOTICE, "request_denied",
 		  LOG_FIELDS({ "PROV_REQUEST", request }, { "PROV_USER", user }, { "PROV_PEER_UID", peer }),
@@ -171,7 +191,7 @@ static int h_access_check(struct dispatch_ctx *ctx, struct prov_reader *req, str
 	return reply->err ? PROV_ST_INTERNAL : PROV_ST_OK;
 }
 
-static void audit_home(const struct login_req *r, const struct dir_user *u, int err, bool created)
+static void audit_home(const struct login_req *r, const char *home, int err, bool created)
 {
 	char why[128];
 
@@ -179,35 +199,130 @@ static void audit_home(const struct login_req *r, const struct dir_user *u, int 
 		return; /* the usual case: the home is there */
 	if (err == 0) {
 		log_event(LOG_INFO, "home_created",
-			  LOG_FIELDS({ "PROV_USER", r->user }, { "PROV_HOME", u->home }),
-			  "created home %s for %s", u->home, r->user);
+			  LOG_FIELDS({ "PROV_USER", r->user }, { "PROV_HOME", home }),
+			  "created home %s for %s", home, r->user);
 		return;
 	}
 	snprintf(why, sizeof(why), "%s", err == -ENOTDIR ? "something that is not a directory is in the way"
 				   : err == -ELOOP ? "a symlink is in the way (not followed)"
 				   : err == -EPERM ? "a parent directory is not root-owned or is writable by others"
 				   : strerror(-err));
-	log_event(LOG_ERR, "home_failed", LOG_FIELDS({ "PROV_USER", r->user }, { "PROV_HOME", u->home },
+	log_event(LOG_ERR, "home_failed", LOG_FIELDS({ "PROV_USER", r->user }, { "PROV_HOME", home },
 						     { "PROV_REASON", why }),
-		  "could not create home %s for %s: %s", u->home, r->user, why);
+		  "could not create home %s for %s: %s", home, r->user, why);
 }
 
-static int make_home(const struct dispatch_ctx *ctx, const struct login_req *r, const struct dir_user *u)
+static void put_decision(struct prov_writer *w, const struct decision *d);
+
+/*
+ * A home made on the worker thread (worker.h, DESIGN invariant 12): a skel
+ * copy can take seconds, and the loop keeps answering everyone else
+ * meanwhile; SESSION_OPEN is answered (server_reply()) when it is done.
+ * The job owns copies of everything it needs: the snapshot and the config
+ * may be swapped before it ends.
+ */
+struct home_job {
+	char *base, *home, *skel;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	struct login_req req;
+	struct decision d; /* the reply; its pointers are not used */
+	uint64_t conn_id;
+	int err;
+	bool created;
+};
+
+static void home_job_free(struct home_job *j)
+{
+	if (!j)
+		return;
+	free(j->base);
+	free(j->home);
+	free(j->skel);
+	free(j);
+}
+
+static int make_home_now(const struct home_job *j, bool *ret_created)
 {
 	struct homedir_spec s = {
-		.base = ctx->state->cfg.home_base,
-		.home = u->home,
-		.skel = ctx->state->cfg.skel_dir,
-		.uid = u->uid,
-		.gid = u->gid,
-		.mode = (mode_t)ctx->state->cfg.home_mode,
+		.base = j->base, .home = j->home, .skel = j->skel, .uid = j->uid, .gid = j->gid, .mode = j->mode,
 	};
+
+	return homedir_create(&s, ret_created);
+}
+
+static void home_run(void *arg)
+{
+	struct home_job *j = arg;
+
+	j->err = make_home_now(j, &j->created);
+}
+
+static int home_fill(struct prov_writer *w, void *userdata)
+{
+	const struct home_job *j = userdata;
+
+	if (j->err < 0)
+		return PROV_ST_INTERNAL;
+	put_decision(w, &j->d);
+	return w->err ? PROV_ST_INTERNAL : PROV_ST_OK;
+}
+
+static void home_done(struct server *s, void *arg)
+{
+	struct home_job *j = arg;
+
+	if (s) {
+		audit_home(&j->req, j->home, j->err, j->created);
+		server_reply(s, j->conn_id, PROV_OP_SESSION_OPEN, home_fill, j);
+	}
+	home_job_free(j);
+}
+
+static struct home_job *home_job_new(const struct dispatch_ctx *ctx, const struct login_req *r,
+				     const struct decision *d)
+{
+	const struct prov_config *cfg = &ctx->state->cfg;
+	struct home_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->base = strdup(cfg->home_base);
+	j->home = strdup(d->user->home);
+	j->skel = cfg->skel_dir ? strdup(cfg->skel_dir) : NULL;
+	if (!j->base || !j->home || (cfg->skel_dir && !j->skel)) {
+		home_job_free(j);
+		return NULL;
+	}
+	j->uid = d->user->uid;
+	j->gid = d->user->gid;
+	j->mode = (mode_t)cfg->home_mode;
+	j->req = *r;
+	j->d = *d;
+	j->d.user = NULL;
+	j->d.login_binding = j->d.sudo_binding = NULL;
+	j->conn_id = ctx->peer->conn_id;
+	return j;
+}
+
+/* PROV_ST_OK when the home is there now, DISPATCH_DEFERRED when the worker
+ * makes it, PROV_ST_INTERNAL when it could not be made. Without a worker
+ * (unit tests, a failed thread start) it is made here. */
+static int make_home(const struct dispatch_ctx *ctx, const struct login_req *r, const struct decision *d)
+{
+	struct home_job *j = home_job_new(ctx, r, d);
 	bool created = false;
 	int err;
 
-	err = homedir_create(&s, &created);
-	audit_home(r, u, err, created);
-	return err;
+	if (!j)
+		return PROV_ST_INTERNAL;
+	if (worker_submit(home_run, home_done, j) == 0)
+		return DISPATCH_DEFERRED;
+	err = make_home_now(j, &created);
+	audit_home(r, j->home, err, created);
+	home_job_free(j);
+	return err < 0 ? PROV_ST_INTERNAL : PROV_ST_OK;
 }
 
 static int h_session_open(struct dispatch_ctx *ctx, struct prov_reader *req, struct prov_writer *reply)
@@ -224,8 +339,12 @@ static int h_session_open(struct dispatch_ctx *ctx, struct prov_reader *req, str
 	/* A home is made only for a session that may start; a failure to
 	 * make it fails the session (as pam_mkhomedir does), so nobody ends
 	 * up in a home someone else prepared. */
-	if (d.decision == PROV_DECIDE_ALLOW && make_home(ctx, &r, d.user) < 0)
-		return PROV_ST_INTERNAL;
+	if (d.decision == PROV_DECIDE_ALLOW) {
+		int st = make_home(ctx, &r, &d);
+
+		if (st != PROV_ST_OK)
+			return st; /* DISPATCH_DEFERRED: answered by home_done() */
+	}
 	put_decision(reply, &d);
 	return reply->err ? PROV_ST_INTERNAL : PROV_ST_OK;
 }

@@ -11,6 +11,9 @@
  *   SESSION_OPEN   root on the private socket: the decision again (the
  *                  session may come from a stack whose account phase did
  *                  not ask us) and, when allowed, the just-in-time home.
+ *                  The home is made on the worker thread (worker.h) and
+ *                  the reply sent when it is there: a slow skel copy never
+ *                  holds up the loop (DESIGN invariant 12).
  *   SESSION_CLOSE  root on the private socket: audit only.
  *   SSH_KEYS       root, the keys reader (sshd's AuthorizedKeysCommandUser,
  *                  provd.conf keys_user) or the user itself: the user's

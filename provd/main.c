@@ -23,6 +23,7 @@
 #include "sessions.h"
 #include "mappublish.h"
 #include "snapshot.h"
+#include "docsig.h"
 #include "source.h"
 #include "state.h"
 #include "sync.h"
@@ -133,6 +134,18 @@ static int check_config(const struct options *o)
 	}
 	if (r == 1)
 		fprintf(stderr, "note: %s\n", err);
+	/* Key files are read at every pull; a bad one is better found now. */
+	if (docsig_required(&cfg)) {
+		struct docsig_keyring kr;
+
+		r = docsig_keyring_load(&cfg.trusted_keys, &kr, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "%s\n", err);
+			config_free(&cfg);
+			return EXIT_FAILURE;
+		}
+		docsig_keyring_free(&kr);
+	}
 	if (!state_source_is_local(&cfg)) {
 		r = sync_check_token(&cfg, err, sizeof(err));
 		if (r < 0) {

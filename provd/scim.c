@@ -19,6 +19,8 @@
 #include "errbuf.h"
 #include "hashtab.h"
 #include "scim.h"
+#include "scimattr.h"
+#include "scimupg.h"
 #include "validate.h"
 
 /* Real pages nest about 6 deep (root, Resources, user, extension,
@@ -132,6 +134,11 @@ size_t scim_sync_count(const struct scim_sync *s, enum scim_kind kind)
 	return kind == SCIM_USERS ? s->n_users : s->n_groups;
 }
 
+bool scim_sync_seen(const struct scim_sync *s, enum scim_kind kind, const char *id)
+{
+	return nametab_get(kind == SCIM_USERS ? &s->user_ids : &s->group_ids, id, NULL);
+}
+
 /* ---- JSON helpers ------------------------------------------------------ */
 
 static int parse_json(const char *buf, size_t len, const char *what, struct json_object **ret, char *err,
@@ -185,14 +192,11 @@ static int parse_json(const char *buf, size_t len, const char *what, struct json
 	return 0;
 }
 
-/* o[key], or NULL when absent or null. */
+/* o[key], or NULL when absent or null; the name compared ignoring case
+ * (RFC 7643 section 2.1: "Active": false is "active": false). */
 static struct json_object *get(struct json_object *o, const char *key)
 {
-	struct json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
+	return scimattr_get(o, key);
 }
 
 /* A POSIX attribute: resource[urn][attr], or the flattened resource["urn:attr"]. */
@@ -496,6 +500,7 @@ static int add_resource(struct scim_sync *s, enum scim_kind kind, struct json_ob
 	struct nametab *ids = kind == SCIM_USERS ? &s->user_ids : &s->group_ids;
 	const char *id = json_object_is_type(res, json_type_object) ? str_of(get(res, "id")) : NULL;
 	char why[WHY_MAX] = "", label[64];
+	const char *dup;
 	uint32_t slot;
 	int r;
 
@@ -513,6 +518,10 @@ static int add_resource(struct scim_sync *s, enum scim_kind kind, struct json_ob
 	}
 	if (nametab_get(ids, id, NULL))
 		return 0; /* seen on an earlier page: pages shifted or overlap */
+	dup = scimattr_duplicate(res, true);
+	if (dup)
+		snprintf(why, sizeof(why), "attribute \"%.64s\" is given twice (SCIM attribute names are "
+			 "case-insensitive)", dup);
 	if (kind == SCIM_USERS) {
 		struct user_rec *u;
 
@@ -525,7 +534,7 @@ static int add_resource(struct scim_sync *s, enum scim_kind kind, struct json_ob
 		if (!u->id)
 			return -ENOMEM;
 		s->n_users++;
-		r = user_fields(&s->o, res, u, why);
+		r = dup ? -EINVAL : user_fields(&s->o, res, u, why);
 		if (r == -EINVAL) {
 			u->refused = strdup(why);
 			r = u->refused ? 0 : -ENOMEM;
@@ -545,7 +554,7 @@ static int add_resource(struct scim_sync *s, enum scim_kind kind, struct json_ob
 		if (!g->id)
 			return -ENOMEM;
 		s->n_groups++;
-		r = group_fields(&s->o, res, g, why);
+		r = dup ? -EINVAL : group_fields(&s->o, res, g, why);
 		if (r == -EINVAL) {
 			g->refused = strdup(why);
 			r = g->refused ? 0 : -ENOMEM;
@@ -586,12 +595,20 @@ int scim_sync_add_page(struct scim_sync *s, enum scim_kind kind, uint64_t reques
 	const char *what = kind == SCIM_USERS ? "/Users page" : "/Groups page";
 	struct scim_page pg = { .start = requested_start };
 	struct json_object *root, *res;
+	const char *dup;
 	size_t n;
 	int r;
 
 	r = parse_json(buf, len, what, &root, err, errsz);
 	if (r < 0)
 		return r;
+	dup = scimattr_duplicate(root, false);
+	if (dup) {
+		errbuf_set(err, errsz, "%s: \"%.64s\" is given twice (SCIM attribute names are case-insensitive)",
+			   what, dup);
+		r = -EBADMSG;
+		goto out;
+	}
 	r = get_count(root, "totalResults", true, &pg.total, err, errsz, what);
 	if (r == 0)
 		r = get_count(root, "startIndex", false, &pg.start, err, errsz, what);
@@ -649,6 +666,16 @@ int scim_pager_advance(struct scim_pager *p, const struct scim_page *pg, char *e
 		errbuf_set(err, errsz, "startIndex 0 (SCIM counts from 1)");
 		return -EBADMSG;
 	}
+	/* One pull is one snapshot only if every page describes the same
+	 * list: a user deleted or created between two pages changes the total
+	 * and shifts the pages after it, so someone else goes unseen. */
+	if (p->pages > 0 && pg->total != p->total) {
+		errbuf_set(err, errsz,
+			"the directory changed during the pull: totalResults %" PRIu64 " on page 1, %" PRIu64
+			" on page %u",
+			p->total, pg->total, p->pages + 1);
+		return -ESTALE;
+	}
 	p->pages++;
 	p->last_start = pg->start;
 	p->total = pg->total;
@@ -669,10 +696,12 @@ int scim_pager_advance(struct scim_pager *p, const struct scim_page *pg, char *e
 		if (p->next_start > p->total)
 			p->done = true;
 	}
+	/* Same total, different list (reordered, or one deleted and one
+	 * created between pages): the distinct ids do not add up. */
 	if (p->done && p->collected != p->total) {
 		errbuf_set(err, errsz, "partial result: %" PRIu64 " distinct resources but totalResults %" PRIu64,
 			p->collected, p->total);
-		return -EBADMSG;
+		return -ESTALE;
 	}
 	return 0;
 }
@@ -861,6 +890,24 @@ static int emit_group(struct scim_sync *s, struct group_rec *g, uint32_t gid, co
 	return r;
 }
 
+/* Users without a gidNumber get a group of their name (scimupg.h). */
+static int private_groups(struct scim_sync *s, const size_t *uorder)
+{
+	bool *explicit_gid = calloc(s->out->n_users + 1, sizeof(*explicit_gid));
+	size_t j = 0;
+	int r;
+
+	if (!explicit_gid)
+		return -ENOMEM;
+	/* the snapshot's users are the usable records, in uorder */
+	for (size_t k = 0; k < s->n_users; k++)
+		if (!s->users[uorder[k]].refused)
+			explicit_gid[j++] = s->users[uorder[k]].has_gid;
+	r = scimupg_add(s->out, explicit_gid);
+	free(explicit_gid);
+	return r;
+}
+
 int scim_sync_finish(struct scim_sync *s, const struct idmap_prev *prev, size_t n_prev, struct directory **ret,
 		     char *err, size_t errsz)
 {
@@ -902,6 +949,8 @@ int scim_sync_finish(struct scim_sync *s, const struct idmap_prev *prev, size_t 
 		else
 			r = emit_group(s, g, keys.e[group_slot[gorder[k]]].id, user_slot);
 	}
+	if (r == 0)
+		r = private_groups(s, uorder);
 	if (r < 0)
 		goto out;
 	*ret = s->out;
@@ -977,6 +1026,37 @@ int scim_page_url(const char *base, enum scim_kind kind, uint64_t start, uint32_
 	return 0;
 }
 
+int scim_resource_url(const char *base, enum scim_kind kind, const char *id, char **ret)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(base), len = strlen(id), k = 0;
+	char *enc = malloc(len * 3 + 1), *u;
+	int r;
+
+	if (!enc)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)id[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-._~", c)) {
+			enc[k++] = (char)c;
+		} else {
+			enc[k++] = '%';
+			enc[k++] = hex[c >> 4];
+			enc[k++] = hex[c & 15];
+		}
+	}
+	enc[k] = '\0';
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	r = asprintf(&u, "%.*s/%s/%s", (int)n, base, kind == SCIM_USERS ? "Users" : "Groups", enc);
+	free(enc);
+	if (r < 0)
+		return -ENOMEM;
+	*ret = u;
+	return 0;
+}
+
 void scim_prev_free(struct scim_prev *p)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -989,10 +1069,13 @@ void scim_prev_free(struct scim_prev *p)
 int scim_prev_collect(const struct directory *d, struct scim_prev *ret)
 {
 	struct scim_prev p = { 0 };
+	struct nametab user_ids; /* a group with a user's id is her private group */
 
+	if (nametab_init(&user_ids, d->n_users, false) < 0)
+		return -ENOMEM;
 	p.v = calloc(d->n_users + d->n_groups + 1, sizeof(*p.v));
 	if (!p.v)
-		return -ENOMEM;
+		goto oom;
 	for (size_t i = 0; i < d->n_users; i++) {
 		char *k;
 
@@ -1001,19 +1084,31 @@ int scim_prev_collect(const struct directory *d, struct scim_prev *ret)
 		if (asprintf(&k, "u:%s", d->users[i].id) < 0)
 			goto oom;
 		p.v[p.n++] = (struct idmap_prev){ .key = k, .id = d->users[i].uid };
+		if (nametab_put(&user_ids, d->users[i].id, (uint32_t)i, NULL) == -ENOMEM)
+			goto oom;
 	}
 	for (size_t i = 0; i < d->n_groups; i++) {
+		const struct dir_group *g = &d->groups[i];
+		uint32_t ui;
 		char *k;
 
-		if (!d->groups[i].id)
+		if (!g->id)
 			continue;
-		if (asprintf(&k, "g:%s", d->groups[i].id) < 0)
+		/* A private group (her id, name and gid: scimupg.h) has its
+		 * user's gid, not one of idmap's. A group that merely shares an
+		 * id with a user (servers numbering each type from 1) is not. */
+		if (nametab_get(&user_ids, g->id, &ui) && strcmp(d->users[ui].name, g->name) == 0 &&
+		    d->users[ui].gid == g->gid)
+			continue;
+		if (asprintf(&k, "g:%s", g->id) < 0)
 			goto oom;
-		p.v[p.n++] = (struct idmap_prev){ .key = k, .id = d->groups[i].gid };
+		p.v[p.n++] = (struct idmap_prev){ .key = k, .id = g->gid };
 	}
+	nametab_free(&user_ids);
 	*ret = p;
 	return 0;
 oom:
+	nametab_free(&user_ids);
 	scim_prev_free(&p);
 	return -ENOMEM;
 }

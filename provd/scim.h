@@ -4,7 +4,10 @@
  * RAW directory snapshot (not admitted, not indexed): the caller runs the
  * same admission as for any document before serving it.
  *
- * How SCIM maps onto the model:
+ * How SCIM maps onto the model (attribute names, extension URNs and the
+ * configured attribute names compared ignoring case, RFC 7643 section 2.1;
+ * a resource naming one attribute twice in two spellings is refused, a
+ * page doing so is malformed: see scimattr.h):
  *  - login name: userName (SCIM compares it case-insensitively, so two
  *    users whose names differ only in case are a conflict: both are
  *    refused); with strip_domain, "alice@example.com" gives "alice";
@@ -19,7 +22,8 @@
  *    else "givenName familyName";
  *  - uid without uidNumber, group gid without gidNumber: derived with
  *    idmap (keys "u:<id>" and "g:<id>"); a user's primary gid without
- *    gidNumber is its uid (a user private group);
+ *    gidNumber is its uid, and a user private group of her name and that
+ *    gid is added where it collides with nothing (scimupg.h);
  *  - groups: displayName is the name; members are resolved by SCIM id
  *    ("value") to login names; nested groups and unknown ids are skipped
  *    (with a note).
@@ -96,6 +100,9 @@ int scim_sync_add_page(struct scim_sync *s, enum scim_kind kind, uint64_t reques
 /* Number of distinct resources of a kind collected so far. */
 size_t scim_sync_count(const struct scim_sync *s, enum scim_kind kind);
 
+/* Whether a resource of that id was on a page (refused ones included). */
+bool scim_sync_seen(const struct scim_sync *s, enum scim_kind kind, const char *id);
+
 /*
  * Builds the raw directory from everything collected: conflicts refused,
  * members resolved, ids derived (prev: the assignments of the last good
@@ -112,8 +119,10 @@ int scim_sync_finish(struct scim_sync *s, const struct idmap_prev *prev, size_t 
  * start + resources actually returned). Errors (-EBADMSG, reason in err):
  * a page that does not advance (the same or a lower startIndex again, or an
  * empty page before totalResults is reached), totalResults over
- * SCIM_MAX_RESOURCES, and at the end a collected count that is not
- * totalResults (partial result).
+ * SCIM_MAX_RESOURCES. -ESTALE when the pages are not one snapshot: a page
+ * whose totalResults is not the first page's, or at the end a count of
+ * distinct ids that is not totalResults (partial result: the list shifted
+ * under us). The caller reads the directory again for -ESTALE.
  */
 struct scim_pager {
 	uint64_t next_start;
@@ -141,6 +150,10 @@ int scim_parse_spconfig(const char *buf, size_t len, struct scim_spconfig *ret, 
 
 /* base + "/Users?startIndex=S&count=C" (or /Groups); base may end in '/'. */
 int scim_page_url(const char *base, enum scim_kind kind, uint64_t start, uint32_t count, char **ret);
+
+/* base + "/Users/<id>" (or /Groups), the id percent-encoded but for
+ * RFC 3986's unreserved characters. */
+int scim_resource_url(const char *base, enum scim_kind kind, const char *id, char **ret);
 
 /* The id assignments of a snapshot, keyed as scim_sync_finish() expects
  * ("u:<id>" -> uid, "g:<id>" -> gid), for entries that have an id. */

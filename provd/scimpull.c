@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "errbuf.h"
 #include "scimpull.h"
 
 #define SCIM_ACCEPT "application/scim+json, application/json"
@@ -226,10 +228,99 @@ static int pull_kind(struct pull *p, enum scim_kind kind, uint32_t count, struct
 	return 0;
 }
 
+/*
+ * Equal totals and counts do not prove a snapshot: a user deleted from a
+ * page already read while another is created further on leaves the total
+ * as it was, and the user who slid back onto the read page is never seen.
+ * So before anyone is deprovisioned for being absent, the server is asked
+ * for each served user and group (prev) that no page had: 404 (or 410)
+ * confirms it is gone, an answer means this pass missed it (-ESTALE).
+ * Skipped for a pull without users at all: the sync plan refuses that
+ * whole (and --force is the operator's word).
+ */
+static int confirm_gone(struct pull *p, struct scim_pull_result *ret, char *err, size_t errsz)
+{
+	const struct scim_pull_opts *o = p->o;
+	bool empty = scim_sync_count(p->s, SCIM_USERS) == 0;
+
+	for (size_t i = 0; i < o->n_prev; i++) {
+		const char *key = o->prev[i].key;
+		enum scim_kind kind = key[0] == 'u' ? SCIM_USERS : SCIM_GROUPS;
+		struct fetch_result res;
+		char why[256], *url;
+		int r;
+
+		if ((key[0] != 'u' && key[0] != 'g') || key[1] != ':' || scim_sync_seen(p->s, kind, key + 2))
+			continue;
+		if (empty && kind == SCIM_USERS)
+			continue;
+		r = scim_resource_url(o->base_url, kind, key + 2, &url);
+		if (r < 0)
+			return r;
+		r = get(o, url, ret, &res, why, sizeof(why));
+		free(url);
+		if (r == 0) {
+			fetch_result_free(&res);
+			errbuf_set(err, errsz, "%s: id %.128s was on no page, but the server still has it",
+				   kind == SCIM_USERS ? "/Users" : "/Groups", key + 2);
+			return -ESTALE;
+		}
+		if (r == -EPROTO && (res.http_code == 404 || res.http_code == 410)) {
+			ret->status = FETCH_OK;
+			ret->http_code = 0;
+			continue;
+		}
+		errbuf_set(err, errsz, "%s", why);
+		return r;
+	}
+	return 0;
+}
+
+/* One pass over /Users and /Groups: 0, -ESTALE when the pages do not form
+ * one snapshot (the directory changed meanwhile), or another error. */
+static int pull_once(const struct scim_pull_opts *o, uint32_t count, struct scim_pull_result *ret, char *err,
+		     size_t errsz)
+{
+	struct pull p = { .o = o, .same = o->n_marks > 0 };
+	int r;
+
+	r = scim_sync_new(o->scim, &p.s);
+	if (r == 0)
+		r = pull_kind(&p, SCIM_USERS, count, ret, err, errsz);
+	if (r == 0)
+		r = pull_kind(&p, SCIM_GROUPS, count, ret, err, errsz);
+	if (r == 0 && p.same && p.n_marks == o->n_marks) {
+		ret->unchanged = true; /* every page as before: nothing to build */
+	} else {
+		if (r == 0 && p.same)
+			r = parse_kept(&p, err, errsz); /* fewer pages than before */
+		if (r == 0)
+			r = confirm_gone(&p, ret, err, errsz);
+		if (r == 0)
+			r = scim_sync_finish(p.s, o->prev, o->n_prev, &ret->dir, err, errsz);
+	}
+	if (r == 0 && o->want_marks) {
+		ret->marks = p.marks;
+		ret->n_marks = p.n_marks;
+		p.marks = NULL;
+	}
+	pull_free(&p);
+	scim_sync_free(p.s);
+	return r;
+}
+
+static void pause_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 int scim_pull(const struct scim_pull_opts *opts, struct scim_pull_result *ret, char *err, size_t errsz)
 {
 	struct scim_pull_opts own = *opts, *o = &own;
-	struct pull p = { .o = o, .same = o->n_marks > 0 };
+	unsigned attempts = o->attempts ? o->attempts : SCIMPULL_DEFAULT_ATTEMPTS;
 	uint32_t count;
 	int r;
 
@@ -245,29 +336,27 @@ int scim_pull(const struct scim_pull_opts *opts, struct scim_pull_result *ret, c
 		return -ENOMEM;
 	}
 	r = page_size(o, ret, &count, err, errsz);
-	if (r == 0)
-		r = scim_sync_new(o->scim, &p.s);
-	if (r == 0)
-		r = pull_kind(&p, SCIM_USERS, count, ret, err, errsz);
-	if (r == 0)
-		r = pull_kind(&p, SCIM_GROUPS, count, ret, err, errsz);
-	if (r == 0 && p.same && p.n_marks == o->n_marks) {
-		ret->unchanged = true; /* every page as before: nothing to build */
-	} else {
-		if (r == 0 && p.same)
-			r = parse_kept(&p, err, errsz); /* fewer pages than before */
-		if (r == 0)
-			r = scim_sync_finish(p.s, o->prev, o->n_prev, &ret->dir, err, errsz);
+	/* A directory being written to while we page is normal (an IdP
+	 * provisioning someone): read it again from the start, a few times,
+	 * rather than apply a list in which a still-active user is missing. */
+	while (r == 0 && ret->attempts < attempts) {
+		if (ret->attempts > 0)
+			pause_ms(o->retry_pause_ms ? o->retry_pause_ms : SCIMPULL_DEFAULT_PAUSE_MS);
+		ret->attempts++;
+		r = pull_once(o, count, ret, err, errsz);
+		if (r != -ESTALE)
+			break;
+		if (ret->attempts < attempts)
+			r = 0;
 	}
-	if (r == 0 && o->want_marks) {
-		ret->marks = p.marks;
-		ret->n_marks = p.n_marks;
-		p.marks = NULL;
+	if (r == -ESTALE) {
+		size_t len = strlen(err);
+
+		snprintf(err + len, errsz > len ? errsz - len : 0, " (%u pulls in a row, none consistent)",
+			 ret->attempts);
 	}
 	if (r == -ENOMEM)
 		snprintf(err, errsz, "out of memory");
-	pull_free(&p);
-	scim_sync_free(p.s);
 	if (own.http.session != opts->http.session)
 		fetch_session_free(own.http.session);
 	return r;

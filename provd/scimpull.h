@@ -7,6 +7,18 @@
  * fail the whole pull, so a partial directory can never be taken for a
  * complete one (DESIGN invariant 4). Blocking: run it outside the thread
  * that answers lookups.
+ *
+ * One snapshot (DESIGN invariant 13): every page of /Users (and of /Groups)
+ * must report the same totalResults, and the distinct ids collected must
+ * number exactly that total. SCIM pages by offset, so a user deleted or
+ * created between two pages shifts the pages after it and a different,
+ * still-active user would go unseen - and be deprovisioned. As a deletion
+ * plus a creation keeps both numbers, every entry of prev (the served
+ * snapshot) that no page had is asked for by id: only 404/410 confirms it
+ * is gone (a pull without any user skips this: the sync plan refuses it
+ * whole). A pull failing any of this is read again from the start
+ * (attempts, with a pause), and when none is consistent it fails whole
+ * with -ESTALE: nobody is deprovisioned on the strength of it.
  */
 #ifndef PROV_SCIMPULL_H
 #define PROV_SCIMPULL_H
@@ -19,6 +31,10 @@
 #include "scim.h"
 
 #define SCIMPULL_DEFAULT_PAGE 1000u
+/* A pull whose pages are not one snapshot is read again from the start:
+ * this many passes in all (the first and 3 retries), a pause between. */
+#define SCIMPULL_DEFAULT_ATTEMPTS 4u
+#define SCIMPULL_DEFAULT_PAUSE_MS 1000u
 
 /*
  * What one page of a pull was, so the next pull can tell a directory that
@@ -47,6 +63,8 @@ struct scim_pull_opts {
 	const struct scim_page_mark *marks; /* the pages the served snapshot came from */
 	size_t n_marks;
 	bool want_marks;              /* return this pull's marks (ret->marks) */
+	unsigned attempts;            /* passes when inconsistent; 0 = SCIMPULL_DEFAULT_ATTEMPTS */
+	unsigned retry_pause_ms;      /* between them; 0 = SCIMPULL_DEFAULT_PAUSE_MS */
 };
 
 struct scim_pull_result {
@@ -54,7 +72,8 @@ struct scim_pull_result {
 	bool unchanged;               /* every page as in marks: no dir, nothing to do */
 	struct scim_page_mark *marks; /* this pull's pages (success, want_marks; malloc'ed) */
 	size_t n_marks;
-	unsigned requests;            /* HTTP requests made */
+	unsigned attempts;            /* passes over the directory made */
+	unsigned requests;            /* HTTP requests made (all passes) */
 	size_t bytes;                 /* response bytes (decoded) */
 	/* The failing request, when a fetch failed (status FETCH_OK when the
 	 * failure was in the data): for status output and retry timing. */
@@ -67,6 +86,8 @@ struct scim_pull_result {
  * 0 with ret->dir set, or a negative errno with a one-line reason in err:
  * the fetch_url() errno of a failed request (-EACCES, -EAGAIN, -ETIMEDOUT,
  * ...), -EBADMSG for data that is malformed, partial or does not advance,
+ * -ESTALE when no pass was one consistent snapshot (err: the last pass's
+ * reason and how many passes were made),
  * -ENOSPC when the id range is full, -ENOMEM. ret's counters and status
  * are filled in every case.
  */

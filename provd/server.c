@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -16,13 +17,16 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "budget.h"
 #include "dispatch.h"
 #include "listen.h"
 #include "log.h"
 #include "wire.h"
+#include "worker.h"
 
 #define MAX_EVENTS 64
 #define REJECT_LOG_INTERVAL_MS 10000
+#define PAUSE_RETRY_MS 200 /* out of descriptors: try accepting again after this */
 
 enum item_kind {
 	ITEM_LISTENER,
@@ -63,6 +67,7 @@ struct client {
 	uint64_t deadline_ms;
 	struct client *prev, *next; /* ordered by deadline (all share one timeout) */
 	struct client *dnext;       /* the deferred list, while CL_DEFERRED */
+	size_t pinned; /* bytes of body and out, counted in server.pinned */
 	bool dead;
 };
 
@@ -82,6 +87,12 @@ struct server {
 	struct sigaction old_pipe;
 	struct listener listeners[2]; /* [0] public, [1] private */
 	bool paused;                  /* out of descriptors: listeners off */
+	uint64_t paused_until;        /* ... until a client leaves or this time */
+	unsigned n_clients[2];        /* connections per listener ([0] public) */
+	unsigned max_public;          /* max_clients, lowered to fit RLIMIT_NOFILE */
+	struct budget per_uid;        /* public connections per peer uid */
+	size_t pinned;                /* request and reply bytes held, all clients */
+	size_t pinned_max;            /* SERVER_PINNED_MAX */
 	struct client *head, *tail;   /* live clients, earliest deadline first */
 	struct client *graveyard;     /* closed during this batch, freed after it */
 	struct client *deferred;      /* waiting for server_reply(), no deadline */
@@ -151,8 +162,54 @@ static void deferred_remove(struct server *s, struct client *c)
 	c->dnext = NULL;
 }
 
+/* ---- memory a client holds (DESIGN invariant 12) ---- */
+
+/* A buffer of size bytes for c, counted. A public client is refused one
+ * past SERVER_PINNED_MAX in total (it is dropped): many slow readers
+ * cannot make provd hold unbounded replies. Root on the private socket is
+ * never refused for it. Per connection there is at most one request body
+ * (SERVER_REQUEST_MAX) and one unsent reply (DISPATCH_REPLY_CAP): a
+ * client's next request is not read until its reply is out. */
+static void *pin_alloc(struct server *s, struct client *c, size_t size)
+{
+	void *p;
+
+	if (!c->peer.private_socket && s->pinned + size > s->pinned_max)
+		return NULL;
+	p = malloc(size);
+	if (!p)
+		return NULL;
+	s->pinned += size;
+	c->pinned += size;
+	return p;
+}
+
+static void pin_free(struct server *s, struct client *c, void *p, size_t size)
+{
+	if (!p)
+		return;
+	free(p);
+	s->pinned -= size;
+	c->pinned -= size;
+}
+
+static void resume_listeners(struct server *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (s->listeners[i].it.fd >= 0) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->listeners[i].it };
+
+			epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listeners[i].it.fd, &ev);
+		}
+	s->paused = false;
+}
+
 static void client_close(struct server *s, struct client *c)
 {
+	int k = c->peer.private_socket ? 1 : 0;
+
 	if (c->dead)
 		return;
 	c->dead = true;
@@ -163,25 +220,19 @@ static void client_close(struct server *s, struct client *c)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->it.fd, NULL);
 	close(c->it.fd);
 	c->it.fd = -1;
-	free(c->body);
+	pin_free(s, c, c->body, c->hdr.body_len);
 	c->body = NULL;
-	free(c->out);
+	pin_free(s, c, c->out, c->out_len);
 	c->out = NULL;
 	s->st->stats.clients--;
+	s->n_clients[k]--;
+	if (!c->peer.private_socket && c->peer.uid != 0)
+		budget_put(&s->per_uid, c->peer.uid);
 	/* Freed after the current batch of events, which may still name it. */
 	c->next = s->graveyard;
 	s->graveyard = c;
-	if (s->paused) {
-		int i;
-
-		for (i = 0; i < 2; i++)
-			if (s->listeners[i].it.fd >= 0) {
-				struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->listeners[i].it };
-
-				epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listeners[i].it.fd, &ev);
-			}
-		s->paused = false;
-	}
+	if (s->paused)
+		resume_listeners(s);
 }
 
 static int set_events(struct server *s, struct client *c, uint32_t events)
@@ -210,7 +261,7 @@ static int client_flush(struct client *c, const uint8_t *buf, size_t len, size_t
 
 static void reply_done(struct server *s, struct client *c)
 {
-	free(c->out);
+	pin_free(s, c, c->out, c->out_len);
 	c->out = NULL;
 	c->out_len = c->out_off = 0;
 	c->phase = CL_HEADER;
@@ -237,8 +288,9 @@ static void client_send(struct server *s, struct client *c, const struct prov_wr
 	}
 	c->out_len = w->len - off;
 	c->out_off = 0;
-	c->out = malloc(c->out_len);
+	c->out = pin_alloc(s, c, c->out_len);
 	if (!c->out) {
+		s->st->stats.over_budget++;
 		client_close(s, c);
 		return;
 	}
@@ -269,7 +321,7 @@ static void client_dispatch(struct server *s, struct client *c)
 
 	prov_writer_init(&w, s->scratch, DISPATCH_REPLY_CAP);
 	status = dispatch_request(s->st, &c->peer, &c->hdr, c->body, &w);
-	free(c->body);
+	pin_free(s, c, c->body, c->hdr.body_len);
 	c->body = NULL;
 	c->body_got = 0;
 	if (status == DISPATCH_DEFERRED)
@@ -308,10 +360,19 @@ int server_reply(struct server *s, uint64_t conn_id, uint16_t opcode, server_rep
 	return 0;
 }
 
+/* Said for anyone who sends garbage, so rate-limited per uid (log.h). */
 static void client_bad_frame(struct server *s, struct client *c, const char *why)
 {
+	char uid[16], pid[16];
+
 	s->st->stats.bad_frames++;
-	log_msg(LOG_DEBUG, "dropping client pid %d uid %u: %s", (int)c->peer.pid, (unsigned)c->peer.uid, why);
+	if (log_peer_allowed(c->peer.uid)) {
+		snprintf(uid, sizeof(uid), "%u", (unsigned)c->peer.uid);
+		snprintf(pid, sizeof(pid), "%d", (int)c->peer.pid);
+		log_event(LOG_NOTICE, "bad_frame",
+			  LOG_FIELDS({ "PROV_PEER_UID", uid }, { "PROV_PEER_PID", pid }, { "PROV_REASON", why }),
+			  "dropping client pid %s uid %s: %s", pid, uid, why);
+	}
 	client_close(s, c);
 }
 
@@ -358,8 +419,10 @@ static void client_readable(struct server *s, struct client *c)
 			c->phase = CL_BODY;
 			c->body_got = 0;
 			if (c->hdr.body_len > 0) {
-				c->body = malloc(c->hdr.body_len);
+				c->body = pin_alloc(s, c, c->hdr.body_len);
 				if (!c->body) {
+					s->st->stats.over_budget++;
+					c->hdr.body_len = 0; /* nothing pinned to give back */
 					client_close(s, c);
 					return;
 				}
@@ -411,18 +474,36 @@ static void client_event(struct server *s, struct client *c, uint32_t events)
 		client_readable(s, c);
 }
 
-static void log_rejected(struct server *s)
+static void log_rejected(struct server *s, bool private_socket)
 {
 	uint64_t t = now_ms();
 
 	if (t - s->last_reject_log_ms < REJECT_LOG_INTERVAL_MS)
 		return;
 	s->last_reject_log_ms = t;
-	log_event(LOG_WARNING, "clients_rejected", NULL,
-		  "max_clients (%u) reached: new connections are closed at once (%llu so far)",
-		  s->st->cfg.max_clients, (unsigned long long)s->st->stats.clients_rejected);
+	log_event(LOG_WARNING, "clients_rejected", LOG_FIELDS({ "PROV_SOCKET", private_socket ? "private" : "public" }),
+		  "%s socket full (%u connections): new connections are closed at once (%llu so far)",
+		  private_socket ? "private" : "public", private_socket ? SERVER_PRIVATE_MAX : s->max_public,
+		  (unsigned long long)s->st->stats.clients_rejected);
 }
 
+/* One uid over max_clients_per_uid: said per uid, rate-limited (log.h). */
+static void log_over_uid(struct server *s, const struct ucred *cred)
+{
+	char uid[16], pid[16];
+
+	if (!log_peer_allowed(cred->uid))
+		return;
+	snprintf(uid, sizeof(uid), "%u", (unsigned)cred->uid);
+	snprintf(pid, sizeof(pid), "%d", (int)cred->pid);
+	log_event(LOG_WARNING, "client_over_budget", LOG_FIELDS({ "PROV_PEER_UID", uid }, { "PROV_PEER_PID", pid }),
+		  "peer uid %s (pid %s) holds max_clients_per_uid (%u) connections: new ones are closed at once", uid,
+		  pid, s->st->cfg.max_clients_per_uid);
+}
+
+/* Out of descriptors (the budgets should keep this from happening): stop
+ * accepting until a client leaves or PAUSE_RETRY_MS pass, instead of
+ * spinning on a listener that stays readable. */
 static void pause_listeners(struct server *s)
 {
 	int i;
@@ -434,7 +515,42 @@ static void pause_listeners(struct server *s)
 			epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listeners[i].it.fd, &ev);
 		}
 	s->paused = true;
-	log_msg(LOG_ERR, "out of file descriptors: not accepting until a client leaves");
+	s->paused_until = now_ms() + PAUSE_RETRY_MS;
+	log_msg(LOG_ERR, "out of file descriptors: not accepting for a moment");
+}
+
+/* The budgets of DESIGN invariant 12: the private socket has its own, so
+ * public traffic never refuses or delays PAM; on the public socket one uid
+ * (root aside) holds at most max_clients_per_uid. true: admitted and
+ * counted. */
+static bool admit_client(struct server *s, const struct listener *l, const struct ucred *cred)
+{
+	bool priv = l->sock.private_socket;
+	int r;
+
+	if (s->n_clients[priv ? 1 : 0] >= (priv ? SERVER_PRIVATE_MAX : s->max_public)) {
+		s->st->stats.clients_rejected++;
+		log_rejected(s, priv);
+		return false;
+	}
+	if (!priv && cred->uid != 0) {
+		r = budget_take(&s->per_uid, cred->uid);
+		if (r < 0) {
+			s->st->stats.clients_rejected++;
+			if (r == -EUSERS)
+				log_over_uid(s, cred);
+			return false;
+		}
+	}
+	s->n_clients[priv ? 1 : 0]++;
+	return true;
+}
+
+static void unadmit_client(struct server *s, const struct listener *l, const struct ucred *cred)
+{
+	s->n_clients[l->sock.private_socket ? 1 : 0]--;
+	if (!l->sock.private_socket && cred->uid != 0)
+		budget_put(&s->per_uid, cred->uid);
 }
 
 static void accept_one(struct server *s, struct listener *l, int fd)
@@ -444,20 +560,20 @@ static void accept_one(struct server *s, struct listener *l, int fd)
 	socklen_t len = sizeof(cred);
 	struct client *c;
 
-	if (s->st->stats.clients >= s->st->cfg.max_clients) {
-		s->st->stats.clients_rejected++;
-		log_rejected(s);
+	/* Who is asking, as the kernel says: the basis of every privilege
+	 * check (DESIGN invariant 7) and of the budgets. No credentials, no
+	 * service. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred)) {
 		close(fd);
 		return;
 	}
-	/* Who is asking, as the kernel says: the basis of every privilege
-	 * check (DESIGN invariant 7). No credentials, no service. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred)) {
+	if (!admit_client(s, l, &cred)) {
 		close(fd);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
+		unadmit_client(s, l, &cred);
 		close(fd);
 		return;
 	}
@@ -472,6 +588,7 @@ static void accept_one(struct server *s, struct listener *l, int fd)
 	ev.events = EPOLLIN;
 	ev.data.ptr = &c->it;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		unadmit_client(s, l, &cred);
 		close(fd);
 		free(c);
 		return;
@@ -479,9 +596,10 @@ static void accept_one(struct server *s, struct listener *l, int fd)
 	s->st->stats.clients++;
 	c->deadline_ms = now_ms() + s->st->cfg.client_timeout_ms;
 	list_append(s, c);
-	/* A client usually writes its request right after connect: try now
-	 * and save a trip through epoll_wait. */
-	client_readable(s, c);
+	/* Its request is read when epoll says so, not at once: served here, a
+	 * client could connect, be answered and reconnect many times within
+	 * one batch of accepts, before the hang-ups of its earlier
+	 * connections are seen, and run into its own max_clients_per_uid. */
 }
 
 static void listener_event(struct server *s, struct listener *l)
@@ -563,14 +681,15 @@ static void reap(struct server *s)
 
 static int next_timeout(struct server *s)
 {
-	uint64_t t;
+	uint64_t t = now_ms(), next = 0;
 
-	if (!s->head)
+	if (s->head)
+		next = s->head->deadline_ms;
+	if (s->paused && (next == 0 || s->paused_until < next))
+		next = s->paused_until;
+	if (next == 0)
 		return -1;
-	t = now_ms();
-	if (s->head->deadline_ms <= t)
-		return 0;
-	return (int)(s->head->deadline_ms - t);
+	return next <= t ? 0 : (int)(next - t);
 }
 
 int server_watch(struct server *s, int fd, uint32_t events, server_watch_fn fn, void *userdata)
@@ -679,6 +798,9 @@ int server_run(struct server *s)
 			}
 		}
 		expire_clients(s);
+		if (s->paused && now_ms() >= s->paused_until)
+			resume_listeners(s);
+		log_peer_flush();
 		reap(s);
 	}
 	return 0;
@@ -698,6 +820,11 @@ void server_set_reload_hook(struct server *s, server_hook_fn fn, void *userdata)
 struct prov_state *server_state(struct server *s)
 {
 	return s->st;
+}
+
+void server_set_pinned_max(struct server *s, size_t bytes)
+{
+	s->pinned_max = bytes;
 }
 
 static int setup_sockets(struct server *s, char *err, size_t errsz)
@@ -756,6 +883,38 @@ static int setup_signals(struct server *s, char *err, size_t errsz)
 	return 0;
 }
 
+/* EMFILE must never be the limit that bites (DESIGN invariant 12): the
+ * soft descriptor limit goes up to the hard one (the unit sets LimitNOFILE),
+ * and the public budget is lowered to fit under it next to the private
+ * socket's budget and SERVER_FD_RESERVE for everything else. */
+static void size_budgets(struct server *s)
+{
+	const struct prov_config *cfg = &s->st->cfg;
+	struct rlimit rl;
+	rlim_t avail;
+
+	s->max_public = cfg->max_clients;
+	budget_init(&s->per_uid, cfg->max_clients_per_uid);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = { .rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl.rlim_cur = rl.rlim_max;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return;
+	avail = rl.rlim_cur > SERVER_PRIVATE_MAX + SERVER_FD_RESERVE ? rl.rlim_cur - SERVER_PRIVATE_MAX - SERVER_FD_RESERVE
+								      : 1;
+	if (avail >= s->max_public)
+		return;
+	s->max_public = (unsigned)avail;
+	log_msg(LOG_WARNING,
+		"descriptor limit %llu: serving at most %u public connections, not max_clients %u (raise LimitNOFILE)",
+		(unsigned long long)rl.rlim_cur, s->max_public, cfg->max_clients);
+}
+
 int server_new(struct prov_state *st, struct server **ret, char *err, size_t errsz)
 {
 	struct server *s = calloc(1, sizeof(*s));
@@ -768,6 +927,8 @@ int server_new(struct prov_state *st, struct server **ret, char *err, size_t err
 	s->watchdog_fd = -1;
 	s->listeners[0].it.fd = s->listeners[1].it.fd = -1;
 	s->listeners[0].sock.fd = s->listeners[1].sock.fd = -1;
+	size_budgets(s);
+	s->pinned_max = SERVER_PINNED_MAX;
 	s->scratch = malloc(DISPATCH_REPLY_CAP);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!s->scratch || s->epfd < 0) {
@@ -786,6 +947,10 @@ int server_new(struct prov_state *st, struct server **ret, char *err, size_t err
 		snprintf(err, errsz, "watchdog: %s", strerror(-r));
 		goto fail;
 	}
+	/* After setup_signals(): the thread inherits the blocked mask. */
+	r = worker_start(s);
+	if (r < 0)
+		log_msg(LOG_WARNING, "no worker thread (%s): homes are created in the loop", strerror(-r));
 	*ret = s;
 	return 0;
 fail:
@@ -799,6 +964,8 @@ void server_free(struct server *s)
 
 	if (!s)
 		return;
+	if (worker_running())
+		worker_stop(); /* before the watches go: it unwatches its own */
 	while (s->head)
 		client_close(s, s->head);
 	while (s->deferred)
@@ -820,5 +987,6 @@ void server_free(struct server *s)
 	if (s->epfd >= 0)
 		close(s->epfd);
 	free(s->scratch);
+	budget_free(&s->per_uid);
 	free(s);
 }

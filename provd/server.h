@@ -17,8 +17,10 @@
  * Each request must arrive, and each reply be taken, within client_timeout
  * from the start of the wait for it: partial progress does not extend the
  * deadline, so a slow-loris client is dropped on time and never stalls
- * anyone (nothing here ever blocks). Past max_clients, a new connection is
- * accepted and closed at once, so its client fails fast instead of waiting.
+ * anyone (nothing here ever blocks). An idle connection between two
+ * requests is on the same deadline. Past a budget (below), a new
+ * connection is accepted and closed at once, so its client fails fast
+ * instead of waiting.
  *
  * Signals arrive through a signalfd: SIGTERM and SIGINT stop the loop,
  * SIGHUP reloads (state_reload(), then the reload hook). SIGPIPE is ignored.
@@ -38,6 +40,23 @@
  * is four short strings); refusing big ones early bounds the memory a
  * hostile client can pin to this much per connection. */
 #define SERVER_REQUEST_MAX (64u * 1024)
+
+/*
+ * Budgets (DESIGN invariant 12). The public socket serves at most
+ * max_clients connections, at most max_clients_per_uid of them from one
+ * peer uid (root is not counted). The private socket has its own
+ * SERVER_PRIVATE_MAX: nothing on the public one can refuse or delay PAM.
+ * Request bodies and unsent replies of public clients hold at most
+ * SERVER_PINNED_MAX bytes in total (a client past it is dropped); one
+ * connection holds at most one body (SERVER_REQUEST_MAX) and one reply
+ * (DISPATCH_REPLY_CAP) since its next request is read only once its reply
+ * is out. Descriptors: the soft RLIMIT_NOFILE is raised to the hard one at
+ * start and max_clients lowered if it does not fit with SERVER_PRIVATE_MAX
+ * and SERVER_FD_RESERVE (cache, config, fetches, homes, the journal).
+ */
+#define SERVER_PRIVATE_MAX 128u
+#define SERVER_FD_RESERVE  64u
+#define SERVER_PINNED_MAX  (64u * 1024 * 1024)
 
 struct server;
 
@@ -76,5 +95,8 @@ int server_reply(struct server *s, uint64_t conn_id, uint16_t opcode, server_rep
 void server_set_reload_hook(struct server *s, server_hook_fn fn, void *userdata);
 
 struct prov_state *server_state(struct server *s);
+
+/* Lowers SERVER_PINNED_MAX for this server (tests). */
+void server_set_pinned_max(struct server *s, size_t bytes);
 
 #endif

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,23 +13,20 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <systemd/sd-bus.h>
 
 #include "decision.h"
 #include "log.h"
 #include "login_handlers.h"
 #include "names.h"
 #include "removed.h"
+#include "session_worker.h"
 
-#define NSCD_WAIT_MS 2000
-#define LOGIND_TIMEOUT_US (2 * 1000 * 1000)
-
-/* A user allowed at the last check. */
+/* A user allowed at the last check: her stable directory id is who she is
+ * (a rename keeps it), the name is for the audit and the decision. */
 struct tracked {
+	char *id; /* the directory's stable id (NULL if none): the identity */
 	char *name;
 	uint32_t uid;
 };
@@ -45,6 +41,7 @@ struct sessions {
 	struct prov_state *st;
 	struct sessions_env env;
 	struct server *srv;
+	struct session_worker *worker; /* the slow part: logind, signals, nscd */
 	int tfd;
 	int64_t wakeup;
 	struct tracked *allowed;
@@ -152,94 +149,16 @@ int sessions_signal_uid(const char *proc_dir, uid_t uid, int sig, unsigned *ret_
 	return 0;
 }
 
-/* --- logind --- */
-
-/* 1 when logind terminated the user, 0 when logind does not run or does
- * not know her, -errno on failure (logged by the caller). */
-static int logind_terminate(const struct sessions *s, uint32_t uid, char *err, size_t errsz)
-{
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus *bus = NULL;
-	int r;
-
-	if (access(s->env.logind_probe, F_OK) < 0)
-		return 0;
-	r = sd_bus_open_system(&bus);
-	if (r < 0) {
-		snprintf(err, errsz, "cannot connect to the system bus: %s", strerror(-r));
-		return r;
-	}
-	sd_bus_set_method_call_timeout(bus, LOGIND_TIMEOUT_US);
-	r = sd_bus_call_method(bus, "org.freedesktop.login1", "/org/freedesktop/login1",
-			       "org.freedesktop.login1.Manager", "TerminateUser", &e, NULL, "u", uid);
-	if (r < 0 && sd_bus_error_has_name(&e, "org.freedesktop.login1.NoSuchUser"))
-		r = 0;
-	else if (r < 0)
-		snprintf(err, errsz, "TerminateUser: %s", e.message ? e.message : strerror(-r));
-	else
-		r = 1;
-	sd_bus_error_free(&e);
-	sd_bus_flush_close_unref(bus);
-	return r;
-}
-
-/* --- nscd --- */
-
-static int run_wait(const char *binary, char *const argv[])
-{
-	char *const envp[] = { NULL };
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
-	int status = 0, i, e;
-	pid_t pid;
-
-	e = posix_spawn(&pid, binary, NULL, NULL, argv, envp);
-	if (e != 0)
-		return -e;
-	for (i = 0; i < NSCD_WAIT_MS / 10; i++) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		nanosleep(&pause, NULL);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -ETIMEDOUT;
-}
-
-static void nscd_invalidate(const struct sessions *s)
-{
-	static const char *const dbs[] = { "passwd", "group" };
-	struct stat st;
-	size_t i;
-
-	if (stat(s->env.nscd_socket, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return;
-	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
-		char *const argv[] = { (char *)s->env.nscd_binary, "-i", (char *)dbs[i], NULL };
-		int r = run_wait(s->env.nscd_binary, argv);
-
-		if (r < 0)
-			log_event(LOG_WARNING, "nscd_invalidate_failed",
-				  LOG_FIELDS({ "PROV_DATABASE", dbs[i] }, { "PROV_REASON", strerror(-r) }),
-				  "%s -i %s failed (%s): nscd may answer from its cache until its TTL",
-				  s->env.nscd_binary, dbs[i], strerror(-r));
-		else
-			log_event(LOG_INFO, "nscd_invalidated", LOG_FIELDS({ "PROV_DATABASE", dbs[i] }),
-				  "nscd %s cache invalidated", dbs[i]);
-	}
-}
-
 /* --- the check --- */
 
 static void tracked_free(struct tracked *t, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		free(t[i].id);
 		free(t[i].name);
+	}
 	free(t);
 }
 
@@ -274,12 +193,12 @@ static int add_pending(struct sessions *s, uint32_t uid, int64_t deadline)
 	return 0;
 }
 
+/* Audits the loss here, hands the ending to the worker, and sets the
+ * SIGKILL deadline (a kill job at the deadline finds nothing to kill when
+ * SIGHUP was enough). */
 static void end_sessions(struct sessions *s, const struct tracked *t, const struct decision *d, int64_t now)
 {
-	char uid[16], pids[16], err[256] = "";
-	const char *method;
-	unsigned n = 0;
-	int lr, r;
+	char uid[16];
 
 	snprintf(uid, sizeof(uid), "%u", t->uid);
 	log_event(LOG_NOTICE, "access_revoked",
@@ -289,21 +208,8 @@ static void end_sessions(struct sessions *s, const struct tracked *t, const stru
 		  s->st->cfg.end_sessions ? "" : " (end_sessions = no: running sessions left alone)");
 	if (!s->st->cfg.end_sessions)
 		return;
-	lr = logind_terminate(s, t->uid, err, sizeof(err));
-	if (lr < 0)
-		log_msg(LOG_WARNING, "logind could not end the sessions of %s: %s; signalling her processes", t->name,
-			err);
-	r = sessions_signal_uid(s->env.proc_dir, t->uid, SIGHUP, &n);
-	if (r < 0)
-		log_msg(LOG_ERR, "cannot signal the processes of %s: %s", t->name, strerror(-r));
-	method = lr > 0 ? (n ? "logind+signal" : "logind") : "signal";
-	snprintf(pids, sizeof(pids), "%u", n);
-	log_event(LOG_NOTICE, "sessions_ended",
-		  LOG_FIELDS({ "PROV_USER", t->name }, { "PROV_UID", uid }, { "PROV_METHOD", method },
-			     { "PROV_PIDS", pids }),
-		  "sessions of %s ended (%s): %s processes sent SIGHUP, SIGKILL in %u s for any left", t->name,
-		  method, pids, s->env.grace_s);
-	if (n > 0 && add_pending(s, t->uid, now + s->env.grace_s) < 0)
+	session_worker_end(s->worker, t->uid, t->name);
+	if (add_pending(s, t->uid, now + s->env.grace_s) < 0)
 		log_msg(LOG_ERR, "out of memory: the processes of %s get no SIGKILL", t->name);
 }
 
@@ -324,22 +230,14 @@ static void kill_leftovers(struct sessions *s, int64_t now)
 
 	while (i < s->n_pending) {
 		struct pending p = s->pending[i];
-		char uid[16], pids[16];
-		unsigned n = 0;
 
 		if (p.deadline > now) {
 			i++;
 			continue;
 		}
 		s->pending[i] = s->pending[--s->n_pending];
-		if (uid_allowed_now(s, p.uid))
-			continue;
-		if (sessions_signal_uid(s->env.proc_dir, p.uid, SIGKILL, &n) < 0 || n == 0)
-			continue;
-		snprintf(uid, sizeof(uid), "%u", p.uid);
-		snprintf(pids, sizeof(pids), "%u", n);
-		log_event(LOG_NOTICE, "sessions_killed", LOG_FIELDS({ "PROV_UID", uid }, { "PROV_PIDS", pids }),
-			  "uid %s: %s processes outlived the grace and were sent SIGKILL", uid, pids);
+		if (!uid_allowed_now(s, p.uid))
+			session_worker_kill(s->worker, p.uid);
 	}
 }
 
@@ -354,6 +252,7 @@ static int judge(struct sessions *s, int64_t now, struct tracked **ret, size_t *
 
 	for (i = 0; dir && i < dir->n_users + s->n_allowed; i++) {
 		const char *name = i < dir->n_users ? dir->users[i].name : s->allowed[i - dir->n_users].name;
+		const char *id;
 		uint32_t uid;
 
 		decide(s, name, now, &d);
@@ -361,10 +260,12 @@ static int judge(struct sessions *s, int64_t now, struct tracked **ret, size_t *
 			if (d.decision != PROV_DECIDE_ALLOW)
 				continue;
 			uid = dir->users[i].uid;
+			id = dir->users[i].id;
 		} else {
 			if (d.decision != PROV_DECIDE_STALE)
 				continue;
 			uid = s->allowed[i - dir->n_users].uid;
+			id = s->allowed[i - dir->n_users].id;
 		}
 		if (n == cap) {
 			struct tracked *t = realloc(next, (cap = cap ? cap * 2 : 16) * sizeof(*t));
@@ -374,9 +275,14 @@ static int judge(struct sessions *s, int64_t now, struct tracked **ret, size_t *
 			next = t;
 		}
 		next[n].name = strdup(name);
-		if (!next[n].name)
+		next[n].id = id ? strdup(id) : NULL;
+		next[n].uid = uid;
+		if (!next[n].name || (id && !next[n].id)) {
+			free(next[n].name);
+			free(next[n].id);
 			goto oom;
-		next[n++].uid = uid;
+		}
+		n++;
 	}
 	*ret = next;
 	*ret_n = n;
@@ -386,15 +292,100 @@ oom:
 	return -ENOMEM;
 }
 
-/* By name: a user whose uid changed but who is still allowed keeps her
- * sessions (the directory renumbered her; that is not a revocation). */
-static bool in_set(const struct tracked *t, size_t n, const struct tracked *x)
+/* The same identity: the same stable id (a rename keeps it, and so her
+ * sessions; so does a uid the directory renumbered: that is not a
+ * revocation), or, for an entry without an id, the same name. A name now
+ * held by another id (deleted and re-created at the source) is not her:
+ * the old identity is removed and what runs under its uid is ended. */
+static bool same_user(const struct tracked *a, const struct tracked *b)
+{
+	if (a->id && b->id)
+		return strcmp(a->id, b->id) == 0;
+	return strcmp(a->name, b->name) == 0;
+}
+
+/* The allowed set sorted by id and by name, so that comparing two sets is
+ * O(n log n): with tens of thousands of users a pairwise scan would hold
+ * the loop for seconds. */
+struct tracked_index {
+	const struct tracked **by_id, **by_name;
+	const struct tracked *v; /* unsorted fallback (out of memory) */
+	size_t n;
+};
+
+static int cmp_id(const void *a, const void *b)
+{
+	const struct tracked *x = *(const struct tracked *const *)a, *y = *(const struct tracked *const *)b;
+
+	return strcmp(x->id ? x->id : "", y->id ? y->id : "");
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct tracked *x = *(const struct tracked *const *)a, *y = *(const struct tracked *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+static void index_build(struct tracked_index *ix, const struct tracked *v, size_t n)
 {
 	size_t i;
 
+	*ix = (struct tracked_index){ .v = v, .n = n };
+	if (n == 0)
+		return;
+	ix->by_id = malloc(n * sizeof(*ix->by_id));
+	ix->by_name = malloc(n * sizeof(*ix->by_name));
+	if (!ix->by_id || !ix->by_name) {
+		free(ix->by_id);
+		free(ix->by_name);
+		ix->by_id = ix->by_name = NULL;
+		return;
+	}
 	for (i = 0; i < n; i++)
-		if (strcmp(t[i].name, x->name) == 0)
+		ix->by_id[i] = ix->by_name[i] = &v[i];
+	qsort(ix->by_id, n, sizeof(*ix->by_id), cmp_id);
+	qsort(ix->by_name, n, sizeof(*ix->by_name), cmp_name);
+}
+
+static void index_free(struct tracked_index *ix)
+{
+	free(ix->by_id);
+	free(ix->by_name);
+}
+
+/* x is in the set; or, *ret_name_taken, her name is another identity's. */
+static bool in_set(const struct tracked_index *ix, const struct tracked *x, bool *ret_name_taken)
+{
+	const struct tracked *const *hit;
+	size_t i, lo, hi;
+
+	*ret_name_taken = false;
+	if (!ix->by_id) {
+		for (i = 0; i < ix->n; i++) {
+			if (same_user(&ix->v[i], x))
+				return true;
+			if (strcmp(ix->v[i].name, x->name) == 0)
+				*ret_name_taken = true;
+		}
+		return false;
+	}
+	if (x->id && bsearch(&x, ix->by_id, ix->n, sizeof(*ix->by_id), cmp_id))
+		return true;
+	hit = bsearch(&x, ix->by_name, ix->n, sizeof(*ix->by_name), cmp_name);
+	if (!hit)
+		return false;
+	/* Names are unique after admission, but look at every equal one. */
+	lo = hi = (size_t)(hit - ix->by_name);
+	while (lo > 0 && strcmp(ix->by_name[lo - 1]->name, x->name) == 0)
+		lo--;
+	while (hi + 1 < ix->n && strcmp(ix->by_name[hi + 1]->name, x->name) == 0)
+		hi++;
+	for (i = lo; i <= hi; i++) {
+		if (same_user(ix->by_name[i], x))
 			return true;
+		*ret_name_taken = true;
+	}
 	return false;
 }
 
@@ -431,11 +422,24 @@ void sessions_tick(struct sessions *s, int64_t now)
 		return;
 	}
 	/* The first check only learns who is allowed: there is no "before". */
-	for (i = 0; s->judged && i < s->n_allowed; i++) {
-		if (in_set(next, n, &s->allowed[i]))
-			continue;
-		decide(s, s->allowed[i].name, now, &d);
-		end_sessions(s, &s->allowed[i], &d, now);
+	if (s->judged) {
+		struct tracked_index ix;
+
+		index_build(&ix, next, n);
+		for (i = 0; i < s->n_allowed; i++) {
+			bool name_taken;
+
+			if (in_set(&ix, &s->allowed[i], &name_taken))
+				continue;
+			decide(s, s->allowed[i].name, now, &d);
+			if (name_taken) {
+				d.decision = PROV_DECIDE_EXPIRED;
+				snprintf(d.reason, sizeof(d.reason),
+					 "removed from the directory: the name now belongs to a new identity");
+			}
+			end_sessions(s, &s->allowed[i], &d, now);
+		}
+		index_free(&ix);
 	}
 	tracked_free(s->allowed, s->n_allowed);
 	s->allowed = next;
@@ -447,24 +451,36 @@ void sessions_tick(struct sessions *s, int64_t now)
 	arm(s, now);
 }
 
+/* Not time(): it reads the clock as of the last kernel tick, so the timer
+ * set for a not_after could fire while time() still says the second
+ * before, and the expiry would wait for a second wake-up. */
+static int64_t clock_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return (int64_t)time(NULL);
+	return (int64_t)ts.tv_sec;
+}
+
 /* A new snapshot, or the clock passed a not_after: the answers nscd holds
  * may be wrong now. */
 static void on_change(struct prov_state *st, void *userdata)
 {
 	struct sessions *s = userdata;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_now();
 
 	if (st->removed && removed_update(st->removed, st->dir, &st->cfg, now) < 0)
 		log_msg(LOG_ERR, "out of memory: removed users not recorded this time");
 	state_publish(st); /* before nscd forgets: it asks the module again */
 	sessions_tick(s, now);
-	nscd_invalidate(s);
+	session_worker_invalidate_nscd(s->worker);
 }
 
 static void on_timer(struct server *srv, int fd, uint32_t events, void *userdata)
 {
 	struct sessions *s = userdata;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_now();
 	bool clock_change = s->next_change != 0 && now >= s->next_change;
 	uint64_t ticks;
 
@@ -476,13 +492,14 @@ static void on_timer(struct server *srv, int fd, uint32_t events, void *userdata
 	sessions_tick(s, now);
 	if (clock_change) {
 		state_publish(s->st); /* the sudo group's members changed with the clock */
-		nscd_invalidate(s);
+		session_worker_invalidate_nscd(s->worker);
 	}
 }
 
 int sessions_new(struct prov_state *st, const struct sessions_env *env, struct sessions **ret)
 {
 	struct sessions *s = calloc(1, sizeof(*s));
+	int r;
 
 	if (!s)
 		return -ENOMEM;
@@ -491,10 +508,15 @@ int sessions_new(struct prov_state *st, const struct sessions_env *env, struct s
 	if (s->env.grace_s == 0)
 		s->env.grace_s = SESSIONS_GRACE_S;
 	s->tfd = -1;
+	r = session_worker_new(&s->env, &s->worker);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
 	if (!st->removed) {
-		int r = removed_open(st->cfg.state_dir, &st->removed);
-
+		r = removed_open(st->cfg.state_dir, &st->removed);
 		if (r < 0) {
+			session_worker_free(s->worker);
 			free(s);
 			return r;
 		}
@@ -522,8 +544,13 @@ int sessions_attach(struct sessions *s, struct server *srv)
 		return r;
 	}
 	s->srv = srv;
-	arm(s, (int64_t)time(NULL));
+	arm(s, clock_now());
 	return 0;
+}
+
+void sessions_drain(struct sessions *s)
+{
+	session_worker_drain(s->worker);
 }
 
 int64_t sessions_next_wakeup(const struct sessions *s)
@@ -535,6 +562,9 @@ void sessions_free(struct sessions *s)
 {
 	if (!s)
 		return;
+	/* What was decided is done before provd goes: a revocation queued
+	 * just before SIGTERM still ends the sessions. */
+	session_worker_free(s->worker);
 	if (s->st && s->st->on_change_data == s) {
 		s->st->on_change = NULL;
 		s->st->on_change_data = NULL;

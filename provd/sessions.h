@@ -16,9 +16,14 @@
  * sessions are left alone, and the user is judged again when the directory
  * comes back. Tracking transitions rather than "every process of a user
  * without a grant" leaves alone what prov never allowed (a service an
- * admin runs as some prov uid).
+ * admin runs as some prov uid). A user is who her stable directory id says
+ * (document "id", SCIM id; the name for an entry without one): a rename,
+ * same id and uid, is not a loss of access and signals nothing; the same
+ * name for another id and uid is a new identity, and the old one's
+ * sessions end.
  *
- * How (end_sessions = yes): through logind (TerminateUser over D-Bus, with
+ * How (end_sessions = yes), on session_worker.h's thread, never on the
+ * loop that answers lookups and PAM: through logind (TerminateUser over D-Bus, with
  * sd-bus) when it runs, which also stops the user's systemd instance; then,
  * whether logind ran or not, every process whose real or effective uid is
  * the user's gets SIGHUP (and SIGCONT, so a stopped one sees it), and
@@ -77,6 +82,10 @@ int sessions_attach(struct sessions *s, struct server *srv);
  * kills what outlived the grace, invalidates nscd when something changed,
  * and re-arms the timer. The hook and the timer call it. */
 void sessions_tick(struct sessions *s, int64_t now);
+
+/* Waits until the worker (session_worker.h) has done every end, kill and
+ * nscd invalidation handed to it so far; for tests. */
+void sessions_drain(struct sessions *s);
 
 /* The instant the timer is set for (0 = none); for tests and status. */
 int64_t sessions_next_wakeup(const struct sessions *s);

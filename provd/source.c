@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "docparse.h"
+#include "docsig.h"
 #include "snapshot.h"
 #include "urlredact.h"
 
@@ -88,8 +90,16 @@ out:
 static int fetch_url(const struct prov_config *cfg, const char *url, char **ret_doc, size_t *ret_len, char *err,
 		     size_t errsz)
 {
-	if (cfg->source_type == SOURCE_DOCUMENT && strncmp(url, "file://", 7) == 0)
-		return source_read_file(url + 7, ret_doc, ret_len, err, errsz);
+	if (cfg->source_type == SOURCE_DOCUMENT && strncmp(url, "file://", 7) == 0) {
+		int r = source_read_file(url + 7, ret_doc, ret_len, err, errsz);
+
+		/* With trusted keys, a local file is signed like any other. */
+		if (r == 0 && (r = docsig_check_file(cfg, url + 7, *ret_doc, *ret_len, time(NULL), err, errsz)) < 0) {
+			free(*ret_doc);
+			*ret_doc = NULL;
+		}
+		return r;
+	}
 	snprintf(err, errsz, "%s: %s sources are not supported by this build yet", url,
 		 cfg->source_type == SOURCE_SCIM ? "scim" : "network");
 	return -EOPNOTSUPP;

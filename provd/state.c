@@ -154,6 +154,7 @@ void state_publish(struct prov_state *st)
 /* The served snapshot is going: freed, or retired while a worker reads it. */
 static void release_served(struct prov_state *st)
 {
+	st->generation++; /* what was derived from it is out of date (derived.h) */
 	if (st->pinned && st->pinned == st->dir) {
 		st->retired_dir = st->dir;
 		st->retired_doc = st->doc;
@@ -418,6 +419,7 @@ int state_reload(struct prov_state *st)
 	st->cfg.runtime_dir = old.runtime_dir;
 	old.runtime_dir = NULL;
 	config_free(&old);
+	st->generation++;
 	log_msg(LOG_NOTICE, "reloaded config %s", st->config_path);
 	/* The new config may admit differently (min_id, home_base, the local
 	 * files...), so the directory is always rebuilt with it. */

@@ -27,6 +27,7 @@ struct prov_stats {
 	uint64_t bad_frames;       /* connections dropped for a malformed frame */
 	uint64_t timeouts;         /* connections dropped for being too slow */
 	uint64_t clients_rejected; /* accepted and closed at once: max_clients */
+	uint64_t over_budget;      /* dropped: the pinned-memory budget (server.h) */
 	unsigned clients;          /* connections open now */
 };
 
@@ -55,6 +56,7 @@ struct prov_state {
 	bool config_optional;  /* the default path: a missing file means defaults */
 
 	struct directory *dir; /* served snapshot; NULL = none (lookups: UNAVAILABLE) */
+	uint64_t generation;   /* bumped at every swap of dir or cfg (derived.h) */
 	char *doc;             /* the exact bytes dir was built from */
 	size_t doc_len;
 	char origin[STATE_TEXT_MAX];      /* "cache", "file:///srv/dir.json", "embedded demo" */

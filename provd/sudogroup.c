@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "decision.h"
+#include "derived.h"
 #include "localdb.h"
 #include "log.h"
 #include "login_handlers.h"
@@ -94,41 +95,45 @@ bool sudogroup_served(const struct prov_config *cfg)
 	return verdict.served;
 }
 
+/* Nobody while the directory is stale (DESIGN invariant 5): checked per
+ * request, since last_ok moves with every pull (derived.h). */
+static bool stale(const struct dispatch_ctx *ctx)
+{
+	struct decision_freshness fresh;
+
+	login_freshness(ctx->state, &fresh);
+	return decision_is_stale(ctx->state->dir, &fresh, ctx->now);
+}
+
 int sudogroup_put(const struct dispatch_ctx *ctx, struct prov_writer *w)
 {
 	const struct prov_state *st = ctx->state;
-	struct dir_strv members = { NULL, 0 };
-	struct decision_freshness fresh;
-	struct decision_host host;
+	const struct derived_sudo *ds;
 	size_t i, n;
 
 	if (!st->dir)
 		return PROV_ST_UNAVAILABLE;
 	if (!sudogroup_served(&st->cfg))
 		return PROV_ST_NOT_FOUND;
-	login_host(&st->cfg, &host);
-	login_freshness(st, &fresh);
-	if (decision_sudo_members(st->dir, &host, &fresh, ctx->now, &members) < 0)
+	ds = derived_sudo(st, ctx->now);
+	if (!ds)
 		return PROV_ST_INTERNAL;
-	n = members.n < PROV_GROUP_MEMBERS_MAX ? members.n : PROV_GROUP_MEMBERS_MAX;
+	n = stale(ctx) ? 0 : ds->n;
+	if (n > PROV_GROUP_MEMBERS_MAX)
+		n = PROV_GROUP_MEMBERS_MAX;
 	prov_put_str(w, st->cfg.sudo_group, PROV_NAME_MAX);
 	prov_put_u32(w, st->cfg.sudo_gid);
 	prov_put_u32(w, (uint32_t)n);
 	for (i = 0; i < n; i++)
-		prov_put_str(w, members.v[i], PROV_NAME_MAX);
-	dir_strv_free(&members);
+		prov_put_str(w, st->dir->users[ds->idx[i]].name, PROV_NAME_MAX);
 	return w->err ? PROV_ST_INTERNAL : PROV_ST_OK;
 }
 
 bool sudogroup_has_member(const struct dispatch_ctx *ctx, const struct dir_user *u)
 {
 	const struct prov_state *st = ctx->state;
-	struct decision_freshness fresh;
-	struct decision_host host;
 
-	login_host(&st->cfg, &host);
-	login_freshness(st, &fresh);
 	/* The grant first: for most users there is none, and the local files
 	 * need not be looked at. */
-	return decision_user_has_sudo(st->dir, &host, &fresh, u, ctx->now) && sudogroup_served(&st->cfg);
+	return !stale(ctx) && derived_sudo_has(derived_sudo(st, ctx->now), u) && sudogroup_served(&st->cfg);
 }

@@ -5,12 +5,12 @@
  * and granted by packaging/sudoers/prov. Its members are exactly the active
  * users with a sudo grant in force on this host now (decision.h).
  *
- * The members are computed when a request asks, never stored: a grant that
- * expires is out of the group the very second it expires, with no sync and
- * no timer (DESIGN invariant 3: "sudo is gone at the same time"). The cost
- * is one pass over the users and the sudo bindings per lookup of this one
- * group, and per initgroups of a user only her bindings: cheap next to a
- * sudo or login that asks.
+ * The members are derived once per served snapshot (derived.h) and again
+ * at the first request at or after the earliest not_after they depend on:
+ * a grant that expires is out of the group the very second it expires,
+ * with no sync and no timer (DESIGN invariant 3: "sudo is gone at the same
+ * time"), and a lookup costs O(members), an initgroups O(1) (DESIGN
+ * invariant 12: no local user can make provd slow by asking).
  *
  * Local accounts win (DESIGN invariant 1): when group_file has a group of
  * that name (in any case) or that gid, the group is not served at all and

@@ -5,6 +5,8 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/idmap.c
   ${CMAKE_CURRENT_LIST_DIR}/fetch.c
   ${CMAKE_CURRENT_LIST_DIR}/scim.c
+  ${CMAKE_CURRENT_LIST_DIR}/scimattr.c
+  ${CMAKE_CURRENT_LIST_DIR}/scimupg.c
   ${CMAKE_CURRENT_LIST_DIR}/docwrite.c
   ${CMAKE_CURRENT_LIST_DIR}/syncplan.c
   ${CMAKE_CURRENT_LIST_DIR}/scimpull.c
@@ -13,4 +15,6 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/syncjob.c
   ${CMAKE_CURRENT_LIST_DIR}/synclog.c
   ${CMAKE_CURRENT_LIST_DIR}/sync.c
+  ${CMAKE_CURRENT_LIST_DIR}/docsig.c
+  ${CMAKE_CURRENT_LIST_DIR}/docsig_fetch.c
 )

@@ -10,6 +10,8 @@
 
 #include "cache.h"
 #include "docparse.h"
+#include "docsig.h"
+#include "docsig_fetch.h"
 #include "docwrite.h"
 #include "scimpull.h"
 #include "snapshot.h"
@@ -185,6 +187,8 @@ static int fetch_doc(const struct syncjob_in *in, struct syncjob_out *out, const
 		r = source_read_file(url + 7, &f->body, &f->len, why, whysz);
 		if (r < 0)
 			*a = (struct attempt){ .kind = SYNCJOB_FAILED, .error = r, .transient = r == -ENOENT };
+		else if ((r = docsig_check_file(&in->cfg, url + 7, f->body, f->len, in->now, why, whysz)) < 0)
+			classify_data(r, a);
 		return r;
 	}
 	r = load_token(in, &token, why, whysz);
@@ -200,8 +204,16 @@ static int fetch_doc(const struct syncjob_in *in, struct syncjob_out *out, const
 		o.last_modified = in->val.last_modified;
 	}
 	r = fetch_url(&o, &res);
-	token_free(token);
 	out->requests++;
+	/* A changed document is applied only with its signature (docsig.h). */
+	if (r == 0 && res.status == FETCH_OK && docsig_required(&in->cfg) &&
+	    (r = docsig_fetch_verify(&in->cfg, &o, res.body, res.body_len, &out->requests, why, whysz)) < 0) {
+		token_free(token);
+		fetch_result_free(&res);
+		classify_data(r, a);
+		return r;
+	}
+	token_free(token);
 	if (r < 0) {
 		snprintf(why, whysz, "%s", res.error);
 		classify_fetch(res.status, res.http_code, res.retry_after_s, r, a);
@@ -309,10 +321,14 @@ static void pull_document(const struct syncjob_in *in, struct syncjob_out *out)
 		}
 		if (r == 0) {
 			r = docparse(f.body, f.len, &raw, why, sizeof(why));
+			if (r == 0 && (r = docsig_check_document(&in->cfg, raw, in->now, why, sizeof(why))) < 0) {
+				directory_free(raw);
+				raw = NULL;
+			}
 			if (r == 0)
 				break;
 			classify_data(r, &tries[n]);
-			snprintf(line, sizeof(line), "%s: malformed document: %s", url, why);
+			snprintf(line, sizeof(line), "%s: %s: %s", url, r == -EPERM ? "refused" : "malformed document", why);
 			add_reason(out, line);
 			n++;
 			continue;

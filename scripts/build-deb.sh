@@ -67,6 +67,10 @@ else
 	mv "$WORK"/prov_"$version"_*.deb "$WORK"/prov_"$version"_*.buildinfo \
 		"$WORK"/prov_"$version"_*.changes "$OUT"/
 	mv "$WORK"/prov-dbgsym_*.deb "$OUT"/ 2>/dev/null || true
+	# The central side's own binary package (issue 13).
+	rm -f "$OUT"/prov-publish_*.deb "$OUT"/prov-publish-dbgsym_*.deb
+	mv "$WORK"/prov-publish_*.deb "$OUT"/
+	mv "$WORK"/prov-publish-dbgsym_*.deb "$OUT"/ 2>/dev/null || true
 	echo "$hash" >"$OUT/.prov-src-sha256"
 	echo "build-deb: built $deb"
 fi
@@ -75,4 +79,5 @@ if [ $LINTIAN = 1 ]; then
 	# Errors fail the build; warnings are shown. Overrides, with reasons, are
 	# in packaging/debian/prov.lintian-overrides.
 	lintian --fail-on error --display-info "$deb"
+	lintian --fail-on error --display-info "$OUT"/prov-publish_"$version"_*.deb
 fi

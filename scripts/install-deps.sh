@@ -11,10 +11,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 BUILD_PKGS=(build-essential cmake pkg-config libjson-c-dev libcurl4-openssl-dev
-	libsystemd-dev libpam0g-dev util-linux python3)
+	libsystemd-dev libpam0g-dev util-linux python3 libssl-dev zlib1g-dev)
 TEST_PKGS=(libcriterion-dev clang libclang-rt-14-dev valgrind pamtester openssl
 	openssh-server openssh-client sudo procps psmisc scdoc strace curl
-	debhelper dh-nss lintian fakeroot rpm debootstrap zstd systemd-container nscd)
+	debhelper dh-nss lintian fakeroot rpm debootstrap zstd systemd-container nscd
+	nginx)
 
 pkgs=("${BUILD_PKGS[@]}")
 [ "${1:-}" = --demo ] || pkgs+=("${TEST_PKGS[@]}")

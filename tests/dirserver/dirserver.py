@@ -43,7 +43,7 @@ FAULT_MODES = {
     "garbage", "truncate", "missing_page", "wrong_total", "empty_users",
     "oversize", "gzip_bomb", "redirect", "overlap", "shift", "stuck",
     "ignore_count", "short_pages", "active_strings", "forbidden",
-    "unauthorized",
+    "unauthorized", "churn", "mixed_case",
 }
 
 
@@ -127,6 +127,13 @@ class State:
         self.log = []
         self.shift_done = False
         self.bombs = {}
+        self.churn_reset()
+
+    def churn_reset(self):
+        self.churn_pulls = 0        # pulls of the churned list started
+        self.churn_pages = 0        # pages of the current pull served
+        self.churn_base = None      # the list as it was before the first
+        self.churn_victim = None    # the resource the op moves / deletes
 
     def set_document(self, data):
         self.document = data
@@ -198,6 +205,18 @@ def gen_groups(n, users, per_group, posix):
             grp["schemas"].append(POSIX_GROUP)
         out.append(grp)
     return out
+
+
+def recase(v, how):
+    """Every attribute name (keys, URNs included) spelled otherwise: swap
+    (userName -> USERnAME), upper or lower; values unchanged. RFC 7643
+    section 2.1 makes them all the same name."""
+    if isinstance(v, list):
+        return [recase(x, how) for x in v]
+    if not isinstance(v, dict):
+        return v
+    f = {"swap": str.swapcase, "upper": str.upper, "lower": str.lower}[how]
+    return {f(k): recase(x, how) for k, x in v.items()}
 
 
 def gzip_bomb(size):
@@ -299,6 +318,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._spconfig()
         elif path in ("/Users", "/Groups"):
             self._list(path, query, fault)
+        elif path.startswith("/Users/") or path.startswith("/Groups/"):
+            self._one(path)
         elif path == "/directory.json":
             self._document(fault)
         elif path.startswith("/redirected/"):
@@ -419,6 +440,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if count is not None and count < 0:
             count = 0
         with self.st.lock:
+            if mode == "churn":
+                self._churn(fault, path, start)
             items = self.st.users if path == "/Users" else self.st.groups
             if mode == "shift" and path == "/Users" and start > 1 and not self.st.shift_done:
                 # a user created mid-sync lands in front: pages shift
@@ -453,6 +476,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         u["active"] = "True" if u["active"] else "False"
             body = {"schemas": [LIST_SCHEMA], "totalResults": total,
                     "startIndex": echo_start, "itemsPerPage": len(page), "Resources": page}
+            if mode == "mixed_case":
+                body = recase(body, fault.get("case", "swap"))
             # serialised under the lock: admin ops may change these dicts
             data = json.dumps(body).encode()
         if mode == "truncate":
@@ -463,6 +488,73 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._write_quietly(data[:len(data) // 2])
             return
         self._send(200, data)
+
+    def _one(self, path):
+        """GET /Users/<id> (RFC 7644 3.4.1): the resource, or 404."""
+        kind, _, rid = path[1:].partition("/")
+        rid = urllib.parse.unquote(rid)
+        with self.st.lock:
+            items = self.st.users if kind == "Users" else self.st.groups
+            found = [x for x in items if x.get("id") == rid]
+            data = json.dumps(found[0]).encode() if found else None
+        if data is None:
+            self._scim_error(404, "no such resource")
+        else:
+            self._send(200, data)
+
+    def _churn(self, f, path, start):
+        """The list changes between page `page` and the next of one pull,
+        in each of the first `pulls` pulls (a pull starts at startIndex=1);
+        then it holds still, changed. op: delete (a resource of the pages
+        already served: `id`, default the first), insert (a new resource in
+        front), reorder (the first resource of the next page moves to the
+        front). Called under the lock."""
+        st = self.st
+        kind = (f.get("paths") or ["/Users"])[0]
+        if path != kind:
+            return
+        attr = "users" if kind == "/Users" else "groups"
+        if start == 1:
+            st.churn_pages = 0
+            if st.churn_pulls < int(f.get("pulls", 1)):
+                if st.churn_base is None:
+                    st.churn_base = list(getattr(st, attr))
+                # every churned pull starts from the same list
+                setattr(st, attr, list(st.churn_base))
+            st.churn_pulls += 1
+        st.churn_pages += 1
+        if st.churn_pulls > int(f.get("pulls", 1)) or st.churn_pages != int(f.get("page", 1)) + 1:
+            return
+        items = getattr(st, attr)
+        op = f.get("op", "delete")
+        if op == "delete":
+            i = self._find(items, f["id"]) if "id" in f else 0
+            del items[i]
+        elif op == "insert":
+            new = f.get("resource")
+            if new is None:
+                new = gen_users(1, False, False, start=900000)[0] if kind == "/Users" else \
+                    {"schemas": [GROUP_SCHEMA], "id": "g-churn", "displayName": "churngroup", "members": []}
+            items.insert(0, copy.deepcopy(new))
+        elif op == "swap":
+            # one deleted from the pages served, one created at the end:
+            # the total holds, the next pages shift, one user goes unseen
+            i = self._find(items, f["id"]) if "id" in f else 0
+            del items[i]
+            new = f.get("resource") or gen_users(1, False, False, start=900001)[0]
+            items.append(copy.deepcopy(new))
+        elif op == "reorder":
+            if start - 1 < len(items):
+                items.insert(0, items.pop(start - 1))
+        else:
+            raise ValueError("unknown churn op " + op)
+
+    @staticmethod
+    def _find(items, rid):
+        for i, x in enumerate(items):
+            if x.get("id") == rid:
+                return i
+        raise KeyError("no resource with id %s" % rid)
 
     def _document(self, fault):
         mode = fault["mode"] if fault else "none"
@@ -605,6 +697,7 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
                 st.fault = req
                 st.fault_seen = st.fault_applied = 0
                 st.shift_done = False
+                st.churn_reset()
             app.set_refused(mode == "refuse")
             return {"fault": req}
         if p == "/config":

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Writes a prov directory document for the integration tests and benchmarks.
 
-gen_directory.py OUT N [--hostile]
+gen_directory.py OUT N [--hostile] [--sudo-binding M]
   N regular users user00001..userN (uids from 100001), a group per user,
   a 'staff' group holding the first 2000 users (a group bigger than glibc's
   first buffer), and with --hostile a set of entries that must be refused.
+  --sudo-binding M adds a binding giving sudo to the users user00001..M by
+  name (the costliest sudo group to derive, issue 8).
 """
 import json
 import sys
@@ -13,6 +15,9 @@ import sys
 def main():
     out, n = sys.argv[1], int(sys.argv[2])
     hostile = "--hostile" in sys.argv
+    sudo_n = 0
+    if "--sudo-binding" in sys.argv:
+        sudo_n = int(sys.argv[sys.argv.index("--sudo-binding") + 1])
     users, groups = [], []
     for i in range(1, n + 1):
         name = "user%05d" % i
@@ -43,8 +48,12 @@ def main():
             {"name": "sudo", "gid": 20200, "members": ["alice"]},    # local group name
             {"name": "rootgid", "gid": 0, "members": []},
         ]
+    bindings = [{"name": "all", "groups": ["staff-prov"], "grants": ["login"]}]
+    if sudo_n:
+        bindings.append({"name": "sudo-%d" % sudo_n, "grants": ["sudo"],
+                         "users": ["user%05d" % i for i in range(1, min(n, sudo_n) + 1)]})
     doc = {"prov_directory": 1, "serial": 1, "users": users, "groups": groups,
-           "bindings": [{"name": "all", "groups": ["staff-prov"], "grants": ["login"]}]}
+           "bindings": bindings}
     with open(out, "w") as f:
         json.dump(doc, f)
 

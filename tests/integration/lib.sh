@@ -75,7 +75,8 @@ PROVD_PID=
 # start_provd CONFIG: starts provd in the background, waits until it answers.
 start_provd() {
 	local conf=$1
-	"$PROV_BUILD/provd/provd" -c "$conf" --foreground >>"$T/provd.log" 2>&1 &
+	# PROVD_BIN: another provd to compare with (bench/run-load.sh -p).
+	"${PROVD_BIN:-$PROV_BUILD/provd/provd}" -c "$conf" --foreground >>"$T/provd.log" 2>&1 &
 	PROVD_PID=$!
 	local i
 	for i in $(seq 100); do

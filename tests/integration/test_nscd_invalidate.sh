@@ -61,6 +61,11 @@ for i in $(seq 100); do
 	"$PROV_BUILD/provctl/provctl" status 2>/dev/null | grep -q '^serial: *2$' && break
 	sleep 0.05
 done
+# The invalidation runs on provd's session worker, just after the swap.
+for i in $(seq 100); do
+	grep -q 'PROV_EVENT=nscd_invalidated PROV_DATABASE=group' "$T/provd.log" && break
+	sleep 0.05
+done
 check "provd invalidated nscd's group cache" grep -q 'PROV_EVENT=nscd_invalidated PROV_DATABASE=group' "$T/provd.log"
 check "provd invalidated nscd's passwd cache" grep -q 'PROV_EVENT=nscd_invalidated PROV_DATABASE=passwd' "$T/provd.log"
 check_eq "bob is out of prov-sudo at once, nscd or not" "prov-sudo:x:29999:alice" "$(getent group prov-sudo)"

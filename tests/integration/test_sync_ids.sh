@@ -22,7 +22,9 @@ check "host A: first pull" refresh
 a_users=$(derived_users)
 a_groups=$(derived_groups)
 check_eq "host A: 60 users with derived uids" 60 "$(echo "$a_users" | grep -c .)"
-check_eq "host A: 6 groups with derived gids" 6 "$(echo "$a_groups" | grep -c .)"
+check_eq "host A: 6 groups with derived gids" 6 "$(echo "$a_groups" | grep -c '^group')"
+# (and each user her private group: no gidNumber, issue 9)
+check_eq "host A: 60 user private groups" 60 "$(echo "$a_groups" | grep -c '^user')"
 stop_provd
 
 # The same directory in another order (pages shift everything around).

@@ -60,6 +60,7 @@ check "/run/prov/private/socket is a 0600 socket" \
 	test "$(C stat -c '%F %a' /run/prov/private/socket)" = "socket 600"
 check "/var/lib/prov is 0700 (StateDirectory)" test "$(C stat -c '%a' /var/lib/prov)" = 700
 check "provd.service is Type=notify" test "$(prop provd.service Type)" = notify
+check "provd.service LimitNOFILE=65536 (issue 8: EMFILE never bites)" test "$(prop provd.service LimitNOFILE)" = 65536
 
 echo "== socket activation"
 C systemctl stop provd.service || true

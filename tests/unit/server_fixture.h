@@ -27,6 +27,10 @@ static pid_t child = -1;
 /* Set by a test before start_server(): */
 static int activation_fd = -1; /* a listening socket handed over as systemd would (fd 3) */
 static rlim_t child_nofile;     /* descriptors the child may open once serving; 0 = no limit */
+static unsigned conf_per_uid;   /* max_clients_per_uid for write_conf(); 0 = the default */
+static size_t child_pinned_max; /* server_set_pinned_max() in the child; 0 = the default */
+static char conf_extra[512];    /* appended to write_conf()'s text (more sections) */
+static struct rlimit child_rlimit; /* RLIMIT_NOFILE set before server_new(); rlim_max 0 = as is */
 
 static inline void write_file(const char *path, const char *text, size_t len)
 {
@@ -51,14 +55,15 @@ static inline void copy_doc(const char *fixture)
 
 static inline void write_conf(unsigned max_clients)
 {
-	char text[2048];
+	char text[2560];
 
 	snprintf(text, sizeof(text),
 		 "[directory]\nurl = file://%s\n[accounts]\npasswd_file = " RT_FIX "/passwd\n"
 		 "group_file = " RT_FIX "/group\nshells_file = " RT_FIX "/shells\n"
 		 "[paths]\nstate_dir = %s/state\nruntime_dir = %s\n"
-		 "[server]\nclient_timeout = %u\nmax_clients = %u\n",
-		 docpath, dir, rundir, TIMEOUT_MS, max_clients);
+		 "[server]\nclient_timeout = %u\nmax_clients = %u\nmax_clients_per_uid = %u\n",
+		 docpath, dir, rundir, TIMEOUT_MS, max_clients, conf_per_uid ? conf_per_uid : 64);
+	strncat(text, conf_extra, sizeof(text) - strlen(text) - 1);
 	write_file(conf, text, strlen(text));
 }
 
@@ -77,6 +82,10 @@ static inline void srv_setup(const char *prefix)
 	child = -1;
 	activation_fd = -1;
 	child_nofile = 0;
+	conf_per_uid = 0;
+	child_pinned_max = 0;
+	conf_extra[0] = '\0';
+	child_rlimit.rlim_cur = child_rlimit.rlim_max = 0;
 }
 
 static inline void stop_child(void)
@@ -115,12 +124,16 @@ static inline void run_server(int ready_fd)
 	}
 	if (config_load(conf, &c, err, sizeof(err)) < 0 || state_init(&st, conf, false, &c) < 0)
 		_exit(10);
+	if (child_rlimit.rlim_max && setrlimit(RLIMIT_NOFILE, &child_rlimit) < 0)
+		_exit(16);
 	r = server_new(&st, &s, err, sizeof(err));
 	if (r < 0) {
 		dprintf(ready_fd, "E%s", err);
 		_exit(11);
 	}
 	state_load_initial(&st);
+	if (child_pinned_max)
+		server_set_pinned_max(s, child_pinned_max);
 	if (child_nofile) {
 		/* room for child_nofile more descriptors than are open now */
 		int probe = dup(0);

@@ -102,6 +102,7 @@ Test(config, defaults)
 	cr_assert_str_eq(c.runtime_dir, "/run/prov");
 	cr_assert_eq(c.client_timeout_ms, 5000);
 	cr_assert_eq(c.max_clients, 1024);
+	cr_assert_eq(c.max_clients_per_uid, 64);
 	config_free(&c);
 }
 
@@ -173,11 +174,14 @@ Test(config, packaged_file_is_the_defaults)
 		"shells_file", "passwd_file", "group_file", "sudo_group", "sudo_gid", "skel_dir", "home_mode",
 		"keys_user", "end_sessions", "deprovisioned_retention", "nologin_shell", "state_dir", "runtime_dir",
 		"client_timeout", "max_clients", "key_options",
+		"max_clients_per_uid", /* issue 8 */
 		/* the sync (issue 3) */
 		"ca_file", "pinned_pubkey", "connect_timeout", "timeout", "max_bytes", "refresh_jitter", "retry_base",
 		"retry_max", "max_deprovision_share", "deprovision_floor", "user_schema", "group_schema", "attr_uid",
 		"attr_gid", "attr_shell", "attr_home", "attr_gecos", "attr_keys", "strip_domain", "id_range",
 		"page_size",
+		/* signed documents (issue 13) */
+		"trusted_keys", "audience",
 	};
 	struct prov_config c, d;
 	char text[16384], needle[64];
@@ -195,6 +199,7 @@ Test(config, packaged_file_is_the_defaults)
 	cr_assert_str_eq(c.runtime_dir, d.runtime_dir);
 	cr_assert_eq(c.client_timeout_ms, d.client_timeout_ms);
 	cr_assert_eq(c.max_clients, d.max_clients);
+	cr_assert_eq(c.max_clients_per_uid, d.max_clients_per_uid);
 	config_free(&c);
 	config_free(&d);
 
@@ -239,7 +244,7 @@ Test(config, packaged_defaults_are_true)
 		}
 	}
 	fclose(f);
-	cr_assert_eq(uncommented, 50, "one line per key");
+	cr_assert_eq(uncommented, 53, "one line per key");
 	cr_assert_eq(load(text, &c), 0, "%s", err);
 	cr_assert_eq(config_defaults(&d), 0);
 	cr_assert_eq(c.source_type, d.source_type);
@@ -292,6 +297,8 @@ Test(config, packaged_defaults_are_true)
 	cr_assert_eq(c.scim_id_range.min, d.scim_id_range.min);
 	cr_assert_eq(c.scim_id_range.max, d.scim_id_range.max);
 	cr_assert_eq(c.scim_page_size, d.scim_page_size);
+	cr_assert_eq(c.trusted_keys.n, 0);
+	cr_assert_null(c.audience);
 	config_free(&c);
 	config_free(&d);
 }
@@ -658,4 +665,34 @@ Test(config, dup_is_deep)
 	cr_expect_str_eq(d.scim_attr_home, "homeDirectory");
 	cr_expect_eq(d.offline_grace_s, 7 * 86400);
 	config_free(&d);
+}
+
+#define KEY_A "ed25519:BDkfMc9QnfXYcvANY0pRnN50qMOhToJM8MmjQ4/Gocg="
+#define KEY_B "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+
+/* Signed documents (issue 13): several keys over several lines, key files,
+ * and an audience that must come with them. */
+Test(config, trusted_keys_and_audience)
+{
+	struct prov_config c, d;
+
+	cr_assert_eq(load("[directory]\nurl = https://cdn.example/d.json\ntrusted_keys = " KEY_A
+			  "\ntrusted_keys = " KEY_B ", /etc/prov/publish.pub\naudience = prod-eu\n",
+			  &c),
+		     0, "%s", err);
+	cr_assert_eq(c.trusted_keys.n, 3);
+	cr_assert_str_eq(c.trusted_keys.v[0], KEY_A);
+	cr_assert_str_eq(c.trusted_keys.v[2], "/etc/prov/publish.pub");
+	cr_assert_str_eq(c.audience, "prod-eu");
+	cr_assert_eq(config_dup(&c, &d), 0);
+	cr_assert_eq(d.trusted_keys.n, 3);
+	cr_assert_neq(d.trusted_keys.v[1], c.trusted_keys.v[1]);
+	cr_assert_str_eq(d.audience, "prod-eu");
+	config_free(&c);
+	config_free(&d);
+	expect_error("[directory]\ntrusted_keys = " KEY_A "\n", "needs an audience");
+	expect_error("[directory]\ntrusted_keys = ed25519:AAAA\naudience = x\n", "44 characters");
+	expect_error("[directory]\ntrusted_keys = relative.pub\naudience = x\n", "absolute path");
+	expect_error("[directory]\ntype = scim\nurl = https://x/scim\ntrusted_keys = " KEY_A "\naudience = x\n",
+		     "type = document");
 }

@@ -127,3 +127,20 @@ Test(log, env_selects_stderr)
 	cr_assert_eq(log_target_get(), LOG_TARGET_STDERR);
 	unsetenv("PROV_LOG");
 }
+
+/* Lines an unprivileged peer can cause (DESIGN invariant 12): a burst per
+ * uid, then nothing for it, while root and other uids still pass. The
+ * summary comes from ratelimit.c (test_ratelimit.c covers its edges). */
+Test(log, invariant12_peer_lines_rate_limited_per_uid)
+{
+	unsigned i, passed = 0;
+
+	for (i = 0; i < 100; i++)
+		passed += log_peer_allowed(65534);
+	cr_assert_eq(passed, LOG_PEER_BURST);
+	cr_assert(log_peer_allowed(1000), "another uid has its own budget");
+	for (i = 0; i < 100; i++)
+		cr_assert(log_peer_allowed(0), "root is never limited");
+	log_peer_flush(); /* within the interval: no summary yet */
+	cr_assert_null(strstr(captured(), "suppressed"));
+}

@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -606,4 +607,45 @@ Test(login, local_uid_lookup)
 	cr_assert_eq(login_local_uid(p, "nobody", &uid), -ENOENT);
 	cr_assert_eq(login_local_uid(p, "_prov", &uid), -ENOENT);
 	cr_assert_eq(login_local_uid("/nonexistent/passwd", "root", &uid), -ENOENT);
+}
+
+/* Counts lines holding needle in what was logged to fd's file. */
+static int count_lines(const char *path, const char *needle)
+{
+	char line[4096];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* DESIGN invariant 12: a user asking about herself in a loop costs the
+ * journal a handful of lines, while the keys reader's (one per sshd
+ * connection attempt) and root's are all kept. */
+Test(login, invariant12_self_questions_rate_limited_keys_reader_not)
+{
+	char path[160];
+	int fd, saved = dup(STDERR_FILENO), i;
+
+	snprintf(path, sizeof(path), "%s/log", T);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+	log_init(LOG_TARGET_STDERR, LOG_INFO);
+	for (i = 0; i < 30; i++) {
+		cr_assert_eq(call4(PROV_OP_ACCESS_CHECK, 20001, "alice").status, PROV_ST_OK);
+		cr_assert_eq(call_name(PROV_OP_SSH_KEYS, KEYS_UID, "alice").status, PROV_ST_OK);
+		cr_assert_eq(call4(PROV_OP_ACCESS_CHECK, 0, "alice").status, PROV_ST_OK);
+	}
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	cr_assert_eq(count_lines(path, "PROV_PEER_UID=20001"), (int)LOG_PEER_BURST, "alice about herself");
+	cr_assert_eq(count_lines(path, "PROV_EVENT=ssh_keys"), 30, "the keys reader is never limited");
+	cr_assert_eq(count_lines(path, "PROV_PEER_UID=0"), 30, "root is never limited");
 }

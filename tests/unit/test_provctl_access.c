@@ -192,6 +192,22 @@ Test(provctl_access, doctor_all_wired)
 	cr_assert_null(strstr(out, "FAIL"), "%s", out);
 }
 
+/* The packaged rule, "%:prov-sudo" with group_plugin (asked at each sudo),
+ * is recognised, and said apart from the login-time "%prov-sudo". */
+Test(provctl_access, doctor_knows_the_non_unix_group_rule)
+{
+	static const char text[] = "Defaults group_plugin=\"system_group.so\"\n%:prov-sudo ALL=(ALL:ALL) NOPASSWD: ALL\n";
+
+	start_server();
+	doctor_files(NULL, NULL);
+	cr_assert_eq(doctor(), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "login-time groups"), "%s", out);
+	write_file(sudoers, text, strlen(text));
+	cr_assert_eq(doctor(), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "ok    sudoers   "), "%s", out);
+	cr_assert_not_null(strstr(out, "grants %:prov-sudo (asked at each sudo"), "%s", out);
+}
+
 /* sshd honours the first AuthorizedKeysCommand: a drop-in sorting before
  * 10-prov.conf (systemd's userdb one would be 20-, so a 05- here) wins,
  * and doctor names it. */

@@ -310,7 +310,9 @@ Test(scim, groups_members_resolved_by_id)
 	    NULL);
 	d = finish(s);
 
-	cr_assert_eq(d->n_groups, 2);
+	/* dev, ops, and bob's private group (he has no gidNumber) */
+	cr_assert_eq(d->n_groups, 3);
+	cr_assert_str_eq(d->groups[2].name, "bob");
 	cr_assert_str_eq(d->groups[0].name, "dev");
 	cr_assert_str_eq(d->groups[1].name, "ops");
 	cr_assert_eq(d->groups[1].gid, 30002);
@@ -592,7 +594,7 @@ Test(scim_pager, overlapping_pages_are_fine_when_complete)
 	cr_assert_eq(p.collected, 5);
 }
 
-Test(scim_pager, partial_result_is_an_error)
+Test(scim_pager, partial_result_is_inconsistent)
 {
 	struct scim_pager p;
 	/* a user shifted out of view: 10 pages of distinct entries... but one
@@ -601,14 +603,46 @@ Test(scim_pager, partial_result_is_an_error)
 
 	scim_pager_init(&p);
 	cr_assert_eq(scim_pager_advance(&p, &a, err, sizeof(err)), 0);
-	cr_assert_eq(scim_pager_advance(&p, &b, err, sizeof(err)), -EBADMSG);
+	cr_assert_eq(scim_pager_advance(&p, &b, err, sizeof(err)), -ESTALE);
 	cr_assert_str_eq(err, "partial result: 9 distinct resources but totalResults 10");
 
 	/* more distinct entries than totalResults: counts do not add up */
 	struct scim_page c = pg(3, 1, 5, 5);
 	scim_pager_init(&p);
-	cr_assert_eq(scim_pager_advance(&p, &c, err, sizeof(err)), -EBADMSG);
+	cr_assert_eq(scim_pager_advance(&p, &c, err, sizeof(err)), -ESTALE);
 	cr_assert_str_eq(err, "partial result: 5 distinct resources but totalResults 3");
+}
+
+/* Issue 9: a user deleted (or created) between two pages changes the total
+ * of the pages after it; that pull is not one snapshot. */
+Test(scim_pager, total_changing_between_pages_is_inconsistent)
+{
+	struct scim_pager p;
+	struct scim_page a = pg(25, 1, 10, 10), b = pg(24, 11, 10, 10), c = pg(26, 11, 10, 10);
+
+	scim_pager_init(&p);
+	cr_assert_eq(scim_pager_advance(&p, &a, err, sizeof(err)), 0);
+	cr_assert_eq(scim_pager_advance(&p, &b, err, sizeof(err)), -ESTALE);
+	cr_assert_str_eq(err, "the directory changed during the pull: totalResults 25 on page 1, 24 on page 2");
+	scim_pager_init(&p);
+	cr_assert_eq(scim_pager_advance(&p, &a, err, sizeof(err)), 0);
+	cr_assert_eq(scim_pager_advance(&p, &c, err, sizeof(err)), -ESTALE);
+	cr_assert_str_eq(err, "the directory changed during the pull: totalResults 25 on page 1, 26 on page 2");
+}
+
+/* The case the issue reports: after the deletion the remaining pages agree
+ * with each other and the distinct count matches the LAST total; only the
+ * first page's total shows that someone was skipped. */
+Test(scim_pager, deletion_after_page_one_not_accepted_on_the_last_total)
+{
+	struct scim_pager p;
+	struct scim_page a = pg(25, 1, 10, 10), b = pg(24, 11, 10, 10), c = pg(24, 21, 4, 4);
+
+	scim_pager_init(&p);
+	cr_assert_eq(scim_pager_advance(&p, &a, err, sizeof(err)), 0);
+	cr_assert_neq(scim_pager_advance(&p, &b, err, sizeof(err)) == 0 &&
+			      scim_pager_advance(&p, &c, err, sizeof(err)) == 0,
+		      true);
 }
 
 Test(scim_pager, absurd_total_rejected)
@@ -658,4 +692,219 @@ Test(scim, page_urls)
 	cr_assert_eq(scim_page_url("http://127.0.0.1:8080", SCIM_GROUPS, 1, 1000, &u), 0);
 	cr_assert_str_eq(u, "http://127.0.0.1:8080/Groups?startIndex=1&count=1000");
 	free(u);
+}
+
+/* ---- issue 9: attribute names are case-insensitive (RFC 7643 2.1) ---- */
+
+/* "Active": false is "active": false: before, the user stayed active. */
+Test(scim, active_false_in_another_case_deactivates)
+{
+	struct directory *d = users_dir(NULL,
+					"{\"id\": \"u1\", \"userName\": \"alice\", \"Active\": false},"
+					"{\"id\": \"u2\", \"userName\": \"bob\", \"ACTIVE\": \"FALSE\"}",
+					2);
+
+	cr_assert_eq(d->n_users, 2);
+	cr_assert_not(user(d, "alice")->active);
+	cr_assert_not(user(d, "bob")->active);
+	directory_free(d);
+}
+
+Test(scim, every_name_in_another_case)
+{
+	const char *p = "{\"SCHEMAS\": [\"urn:ietf:params:scim:api:messages:2.0:ListResponse\"],"
+			" \"TOTALRESULTS\": 1, \"startindex\": 1, \"ItemsPerPage\": 1, \"resources\": [{\"ID\": \"u1\","
+			" \"USERNAME\": \"alice\", \"DisplayName\": \"Alice L\", \"active\": true,"
+			" \"URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:POSIX:2.0:USER\": {\"UIDNUMBER\": 20001,"
+			" \"GidNumber\": 30001, \"LOGINSHELL\": \"/bin/zsh\", \"homedirectory\": \"/home/alice\","
+			" \"SSHPUBLICKEY\": [{\"VALUE\": \"ssh-ed25519 AAAAC3Nza a\"}]}}]}";
+	const char *g = "{\"totalresults\": 1, \"RESOURCES\": [{\"Id\": \"g1\", \"DISPLAYNAME\": \"staff\","
+			" \"urn:ietf:params:scim:schemas:extension:posix:2.0:group:gidnumber\": 30001,"
+			" \"MEMBERS\": [{\"VALUE\": \"u1\", \"TYPE\": \"User\"}]}]}";
+	struct scim_options o = { .attr_home = "HomeDirectory" };
+	struct scim_sync *s = new_sync(&o);
+	struct scim_page pg;
+	struct directory *d;
+	const struct dir_user *a;
+
+	cr_assert_eq(scim_sync_add_page(s, SCIM_USERS, 1, p, strlen(p), &pg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(pg.total, 1);
+	cr_assert_eq(pg.n_resources, 1);
+	cr_assert_eq(scim_sync_add_page(s, SCIM_GROUPS, 1, g, strlen(g), &pg, err, sizeof(err)), 0, "%s", err);
+	d = finish(s);
+	cr_assert_eq(d->n_refused, 0, "%s", d->n_refused ? d->refused[0].reason : "");
+	a = user(d, "alice");
+	cr_assert_not_null(a);
+	cr_assert_eq(a->uid, 20001);
+	cr_assert_eq(a->gid, 30001);
+	cr_assert_str_eq(a->shell, "/bin/zsh");
+	cr_assert_str_eq(a->home, "/home/alice");
+	cr_assert_str_eq(a->gecos, "Alice L");
+	cr_assert_eq(a->ssh_keys.n, 1);
+	cr_assert_eq(d->n_groups, 1);
+	cr_assert_str_eq(d->groups[0].name, "staff");
+	cr_assert_eq(d->groups[0].gid, 30001);
+	cr_assert_eq(d->groups[0].members.n, 1);
+	directory_free(d);
+}
+
+/* "active": true next to "ACTIVE": false: nobody can tell which one the
+ * server meant, so the user is refused (absent: not served), never guessed. */
+Test(scim, one_attribute_in_two_spellings_refuses_the_resource)
+{
+	struct directory *d = users_dir(NULL,
+					"{\"id\": \"u1\", \"userName\": \"alice\", \"active\": true, \"ACTIVE\": false},"
+					"{\"id\": \"u2\", \"userName\": \"bob\", \"" EXT "\": {\"uidNumber\": 5000,"
+					" \"UidNumber\": 6000}}," BOB,
+					3);
+
+	cr_assert_eq(d->n_users, 1);
+	cr_assert_not_null(user(d, "bob"));
+	cr_assert_eq(d->n_refused, 2);
+	cr_assert_not_null(refusal(d, "u1"));
+	cr_assert_not_null(strstr(refusal(d, "u1")->reason, "is given twice"), "%s", refusal(d, "u1")->reason);
+	cr_assert_not_null(refusal(d, "u2"));
+	directory_free(d);
+}
+
+Test(scim, page_naming_total_twice_is_malformed)
+{
+	const char *p = "{\"totalResults\": 1, \"TotalResults\": 2, \"Resources\": []}";
+	struct scim_sync *s = new_sync(NULL);
+	struct scim_page pg;
+
+	cr_assert_eq(scim_sync_add_page(s, SCIM_USERS, 1, p, strlen(p), &pg, err, sizeof(err)), -EBADMSG);
+	cr_assert_str_eq(err, "/Users page: \"TotalResults\" is given twice (SCIM attribute names are case-insensitive)");
+	scim_sync_free(s);
+}
+
+/* ---- issue 9: user private groups ---- */
+
+static const struct dir_group *group(const struct directory *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_groups; i++)
+		if (strcmp(d->groups[i].name, name) == 0)
+			return &d->groups[i];
+	return NULL;
+}
+
+/* A user without gidNumber gets a group of her name with her gid, so `id`
+ * shows a name; a user with one gets none. */
+Test(scim, user_without_gid_gets_a_private_group)
+{
+	struct directory *d = users_dir(NULL, ALICE "," BOB "," "{\"id\": \"c-1\", \"userName\": \"cy\","
+					" \"active\": false, \"" EXT "\": {\"uidNumber\": 40001}}",
+					3);
+	const struct dir_group *b = group(d, "bob"), *c = group(d, "cy");
+
+	cr_assert_eq(d->n_groups, 2);
+	cr_assert_null(group(d, "alice"), "alice has a gidNumber");
+	cr_assert_not_null(b);
+	cr_assert_eq(b->gid, user(d, "bob")->gid);
+	cr_assert_eq(b->gid, user(d, "bob")->uid);
+	cr_assert_str_eq(b->id, "1111-bob");
+	cr_assert_eq(b->members.n, 0);
+	/* explicit uid, no gid: gid = uid, and an inactive user keeps her
+	 * group (her files stay readable as hers) */
+	cr_assert_not_null(c);
+	cr_assert_eq(c->gid, 40001);
+	cr_assert_eq(d->n_refused, 0);
+	directory_free(d);
+}
+
+/* Same directory, two hosts, either page order: the same groups. */
+Test(scim, private_groups_are_deterministic_and_not_in_prev)
+{
+	struct directory *a = users_dir(NULL, BOB "," "{\"id\": \"z\", \"userName\": \"zed\"}", 2);
+	struct directory *b = users_dir(NULL, "{\"id\": \"z\", \"userName\": \"zed\"}," BOB, 2);
+	struct scim_prev prev;
+
+	cr_assert_eq(a->n_groups, 2);
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert_str_eq(a->groups[i].name, b->groups[i].name);
+		cr_assert_eq(a->groups[i].gid, b->groups[i].gid);
+	}
+	cr_assert_eq(scim_prev_collect(a, &prev), 0);
+	cr_assert_eq(prev.n, 2, "the users only: a private group's gid is not idmap's");
+	scim_prev_free(&prev);
+	directory_free(a);
+	directory_free(b);
+}
+
+static const struct dir_refusal *note_on(const struct directory *d, const char *name)
+{
+	const struct dir_refusal *r = refusal(d, name);
+
+	cr_assert_not_null(r, "no note on %s", name);
+	cr_assert(r->corrected);
+	return r;
+}
+
+/* Never a private group that could be taken for another: the directory's
+ * own group of that name, id or gid wins, and so does another user's
+ * explicit gidNumber; the user is served with her number and a note. */
+Test(scim, private_group_never_collides_with_a_directory_group)
+{
+	struct scim_sync *s = new_sync(NULL);
+	struct directory *d;
+
+	add(s, SCIM_USERS, 5, 1,
+	    "{\"id\": \"u-bob\", \"userName\": \"bob\"},"
+	    "{\"id\": \"u-cy\", \"userName\": \"cy\", \"" EXT "\": {\"uidNumber\": 40001}},"
+	    "{\"id\": \"u-dan\", \"userName\": \"dan\", \"" EXT "\": {\"uidNumber\": 40002}},"
+	    "{\"id\": \"u-eve\", \"userName\": \"eve\", \"" EXT "\": {\"uidNumber\": 40003, \"gidNumber\": 40002}},"
+	    "{\"id\": \"u-fay\", \"userName\": \"fay\"}",
+	    NULL);
+	add(s, SCIM_GROUPS, 3, 1,
+	    "{\"id\": \"g-1\", \"displayName\": \"BOB\"},"
+	    "{\"id\": \"g-2\", \"displayName\": \"staff\", \"" GEXT "\": {\"gidNumber\": 40001}},"
+	    "{\"id\": \"u-fay\", \"displayName\": \"other\"}",
+	    NULL);
+	d = finish(s);
+	cr_assert_eq(d->n_groups, 3, "no private group made");
+	cr_assert_str_eq(note_on(d, "bob")->reason, "no private group: the directory has a group named BOB");
+	cr_assert_str_eq(note_on(d, "cy")->reason, "no private group: gid 40001 is directory group staff's");
+	cr_assert_str_eq(note_on(d, "dan")->reason, "no private group: gid 40002 is user eve's explicit gidNumber");
+	cr_assert_str_eq(note_on(d, "fay")->reason, "no private group: directory group other has the user's id");
+	cr_assert_eq(d->n_users, 5, "every user is still served");
+	directory_free(d);
+}
+
+/* The directory sends her private group itself (her name, her gid): that
+ * one is served, no second one made, nothing to note. */
+Test(scim, private_group_sent_by_the_directory_is_not_doubled)
+{
+	struct scim_sync *s = new_sync(NULL);
+	struct directory *d;
+
+	add(s, SCIM_USERS, 1, 1, "{\"id\": \"u-cy\", \"userName\": \"cy\", \"" EXT "\": {\"uidNumber\": 40001}}", NULL);
+	add(s, SCIM_GROUPS, 1, 1, "{\"id\": \"g-cy\", \"displayName\": \"cy\", \"" GEXT "\": {\"gidNumber\": 40001}}",
+	    NULL);
+	d = finish(s);
+	cr_assert_eq(d->n_groups, 1);
+	cr_assert_str_eq(d->groups[0].id, "g-cy");
+	cr_assert_eq(d->n_refused, 0);
+	directory_free(d);
+}
+
+/* Some servers number users and groups from 1 each: group "1" is not user
+ * "1"'s private group, and keeps its derived gid across pulls. */
+Test(scim, group_sharing_an_id_with_a_user_is_still_in_prev)
+{
+	struct scim_sync *s = new_sync(NULL);
+	struct directory *d;
+	struct scim_prev prev;
+	bool found = false;
+
+	add(s, SCIM_USERS, 1, 1, "{\"id\": \"1\", \"userName\": \"ann\"}", NULL);
+	add(s, SCIM_GROUPS, 1, 1, "{\"id\": \"1\", \"displayName\": \"devs\"}", NULL);
+	d = finish(s);
+	cr_assert_eq(d->n_groups, 1, "no private group for ann: group 1 has her id");
+	cr_assert_eq(scim_prev_collect(d, &prev), 0);
+	cr_assert_eq(prev.n, 2);
+	for (size_t i = 0; i < prev.n; i++)
+		found |= strcmp(prev.v[i].key, "g:1") == 0 && prev.v[i].id == d->groups[0].gid;
+	cr_assert(found);
+	scim_prev_free(&prev);
+	directory_free(d);
 }

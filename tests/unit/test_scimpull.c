@@ -44,6 +44,7 @@ static struct scim_pull_opts opts(void)
 			.total_timeout_ms = 5000,
 		},
 		.page_size = 100,
+		.retry_pause_ms = 10,
 	};
 }
 
@@ -134,11 +135,17 @@ Test(scimpull, overlapping_pages_deduplicated)
 	directory_free(res.dir);
 }
 
-Test(scimpull, results_shifting_mid_sync_is_a_partial_pull)
+Test(scimpull, results_shifting_mid_sync_are_read_again)
 {
-	/* a user created in front while we page: one user is never seen */
+	struct scim_pull_result res;
+
+	/* a user created in front while we page: one user would never be
+	 * seen; the totals differ, so the directory is read again */
 	admin_do("/fault", "{\"mode\": \"shift\", \"paths\": [\"/Users\"]}");
-	pull_fails(-EBADMSG, "/Users: partial result: 25 distinct resources but totalResults 26");
+	cr_assert_eq(pull(&res), 0, "%s", err);
+	cr_assert_eq(res.attempts, 2);
+	cr_assert_eq(res.dir->n_users, 26);
+	directory_free(res.dir);
 }
 
 Test(scimpull, page_that_never_advances)
@@ -160,7 +167,8 @@ Test(scimpull, wrong_total_results)
 	pull_fails(-EBADMSG,
 		   "/Users: page did not advance: empty page at startIndex 26 with 25 of totalResults 30 collected");
 	admin_do("/fault", "{\"mode\": \"wrong_total\", \"delta\": -2, \"paths\": [\"/Users\"]}");
-	pull_fails(-EBADMSG, "/Users: partial result: 25 distinct resources but totalResults 23");
+	pull_fails(-ESTALE, "/Users: partial result: 25 distinct resources but totalResults 23"
+			    " (4 pulls in a row, none consistent)");
 }
 
 Test(scimpull, empty_user_list_is_a_complete_empty_directory)
@@ -285,4 +293,180 @@ Test(scimpull, derived_ids_identical_for_reversed_server_order)
 		cr_assert_eq(a.dir->groups[i].gid, b.dir->groups[i].gid);
 	directory_free(a.dir);
 	directory_free(b.dir);
+}
+
+/* ---- issue 9: one pull is one snapshot ---- */
+
+#define FIRST_USER "00000000-0000-4000-8000-000000000000"
+
+/* A user deleted between pages 1 and 2: page 2 starts one later, and
+ * user000010 (the first of page 2, still active) would be missed. The pull
+ * is read again and the second pass is one consistent snapshot. */
+Test(scimpull, user_deleted_between_pages_is_read_again)
+{
+	struct scim_pull_result res;
+
+	admin_do("/fault", "{\"mode\": \"churn\", \"op\": \"delete\", \"page\": 1, \"pulls\": 1}");
+	cr_assert_eq(pull(&res), 0, "%s", err);
+	cr_assert_eq(res.attempts, 2);
+	cr_assert_eq(res.dir->n_users, 24);
+	cr_assert_null(user(res.dir, "user000000"), "the deleted user is gone");
+	cr_assert_not_null(user(res.dir, "user000010"), "the shifted user is not missed");
+	/* spconfig + 3 user pages + 3 user pages + 1 group page (the first
+	 * pass stops at its inconsistent page 2) */
+	cr_assert_eq(res.requests, 1 + 2 + 3 + 1);
+	directory_free(res.dir);
+}
+
+Test(scimpull, directory_changing_in_every_pass_is_rejected_whole)
+{
+	admin_do("/fault", "{\"mode\": \"churn\", \"op\": \"delete\", \"page\": 2, \"pulls\": 4, \"id\": \"" FIRST_USER
+		 "\"}");
+	pull_fails(-ESTALE, "/Users: the directory changed during the pull: totalResults 25 on page 1, 24 on page 3"
+			    " (4 pulls in a row, none consistent)");
+}
+
+Test(scimpull, attempts_are_bounded_by_the_option)
+{
+	struct scim_pull_opts o = opts();
+	struct scim_pull_result res;
+
+	admin_do("/fault", "{\"mode\": \"churn\", \"op\": \"insert\", \"pulls\": 2}");
+	o.attempts = 2;
+	cr_assert_eq(scim_pull(&o, &res, err, sizeof(err)), -ESTALE);
+	cr_assert_eq(res.attempts, 2);
+	cr_assert_null(res.dir);
+	cr_assert_str_eq(err, "/Users: the directory changed during the pull: totalResults 25 on page 1, 26 on page 2"
+			      " (2 pulls in a row, none consistent)");
+	/* the server holds still now: the next pull is consistent and has
+	 * the inserted user */
+	cr_assert_eq(scim_pull(&o, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res.attempts, 1);
+	cr_assert_eq(res.dir->n_users, 26);
+	cr_assert_not_null(user(res.dir, "user900000"));
+	directory_free(res.dir);
+}
+
+/* Same total, another order: one user is seen twice, another never. */
+Test(scimpull, reorder_between_pages_is_caught_by_the_distinct_count)
+{
+	struct scim_pull_result res;
+
+	admin_do("/fault", "{\"mode\": \"churn\", \"op\": \"reorder\", \"page\": 1, \"pulls\": 4}");
+	pull_fails(-ESTALE, "/Users: partial result: 24 distinct resources but totalResults 25"
+			    " (4 pulls in a row, none consistent)");
+	admin_do("/fault", "{\"mode\": \"churn\", \"op\": \"reorder\", \"page\": 1, \"pulls\": 3}");
+	cr_assert_eq(pull(&res), 0, "%s", err);
+	cr_assert_eq(res.attempts, 4);
+	cr_assert_eq(res.dir->n_users, 25);
+	directory_free(res.dir);
+}
+
+Test(scimpull, groups_pages_must_be_one_snapshot_too)
+{
+	struct scim_pull_result res;
+
+	admin_do("/generate", "{\"users\": 25, \"groups\": 15, \"members_per_group\": 2, \"posix\": true}");
+	admin_do("/fault", "{\"mode\": \"churn\", \"op\": \"delete\", \"pulls\": 4, \"paths\": [\"/Groups\"]}");
+	pull_fails(-ESTALE, "/Groups: the directory changed during the pull: totalResults 15 on page 1, 14 on page 2"
+			    " (4 pulls in a row, none consistent)");
+	admin_do("/fault", "{\"mode\": \"churn\", \"op\": \"delete\", \"pulls\": 1, \"paths\": [\"/Groups\"]}");
+	cr_assert_eq(pull(&res), 0, "%s", err);
+	cr_assert_eq(res.attempts, 2);
+	/* the first fault left 14, this one deleted one more for good */
+	cr_assert_eq(res.dir->n_groups, 13);
+	directory_free(res.dir);
+}
+
+/* ---- issue 9: names in any case (RFC 7643 section 2.1) ---- */
+
+Test(scimpull, every_attribute_name_in_another_case)
+{
+	const char *how[] = { "swap", "upper", "lower" };
+
+	admin_do("/op", "{\"op\": \"deactivate\", \"id\": \"3c6ef362-0000-4000-8000-000000000002\"}");
+	for (size_t i = 0; i < 3; i++) {
+		struct scim_pull_result res;
+		char f[128];
+
+		snprintf(f, sizeof(f), "{\"mode\": \"mixed_case\", \"case\": \"%s\"}", how[i]);
+		admin_do("/fault", f);
+		cr_assert_eq(pull(&res), 0, "%s: %s", how[i], err);
+		cr_assert_eq(res.dir->n_users, 25, "%s", how[i]);
+		cr_assert_eq(res.dir->n_refused, 0, "%s: %s", how[i], res.dir->n_refused ? res.dir->refused[0].reason : "");
+		cr_assert_eq(user(res.dir, "user000007")->uid, 100007);
+		cr_assert_str_eq(user(res.dir, "user000007")->home, "/home/user000007");
+		cr_assert_not(user(res.dir, "user000002")->active, "%s: a deactivated user stays inactive", how[i]);
+		cr_assert(user(res.dir, "user000003")->active);
+		cr_assert_eq(res.dir->groups[0].members.n, 4);
+		cr_assert_eq(res.dir->groups[0].gid, 300000);
+		directory_free(res.dir);
+	}
+}
+
+/* Deleted from page 1 while another user is created at the end: the total
+ * holds and the ids add up, yet user000010 slid onto page 1 and was never
+ * seen. Before anyone is deprovisioned for being absent, the server is
+ * asked for her (GET /Users/<id>): she is there, so the pass is not a
+ * snapshot. The one really deleted answers 404 and goes. */
+Test(scimpull, absent_users_are_confirmed_gone_by_id)
+{
+	struct scim_pull_opts o = opts();
+	struct scim_pull_result first, res;
+	struct scim_prev prev;
+	struct json_object *log;
+	bool asked = false;
+
+	cr_assert_eq(pull(&first), 0, "%s", err);
+	cr_assert_eq(scim_prev_collect(first.dir, &prev), 0);
+	o.prev = prev.v;
+	o.n_prev = prev.n;
+
+	admin_do("/fault", "{\"mode\": \"churn\", \"op\": \"swap\", \"page\": 1, \"pulls\": 4}");
+	cr_assert_eq(scim_pull(&o, &res, err, sizeof(err)), -ESTALE);
+	cr_assert_null(res.dir);
+	cr_assert_str_eq(err, "/Users: id 2e2ac0ea-0000-4000-8000-000000000010 was on no page, but the server still"
+			      " has it (4 pulls in a row, none consistent)");
+
+	admin_do("/generate", "{\"users\": 25, \"groups\": 3, \"members_per_group\": 4, \"posix\": true}");
+	admin_do("/log/clear", "{}");
+	admin_do("/fault", "{\"mode\": \"churn\", \"op\": \"swap\", \"page\": 1, \"pulls\": 1}");
+	cr_assert_eq(scim_pull(&o, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res.attempts, 2);
+	cr_assert_eq(res.dir->n_users, 25);
+	cr_assert_null(user(res.dir, "user000000"));
+	cr_assert_not_null(user(res.dir, "user000010"));
+	cr_assert_not_null(user(res.dir, "user900001"));
+	log = server_log();
+	for (size_t i = 0; i < json_object_array_length(log); i++)
+		asked |= strcmp(log_field(log, i, "path"), "/scim/v2/Users/00000000-0000-4000-8000-000000000000") == 0;
+	cr_assert(asked, "the deleted user was confirmed gone by id");
+	json_object_put(log);
+	directory_free(res.dir);
+	scim_prev_free(&prev);
+	directory_free(first.dir);
+}
+
+/* Only absent ones are asked for, and a server error there fails the pull. */
+Test(scimpull, confirming_by_id_fails_whole_on_a_server_error)
+{
+	struct scim_pull_opts o = opts();
+	struct scim_pull_result first, res;
+	struct scim_prev prev;
+
+	cr_assert_eq(pull(&first), 0, "%s", err);
+	cr_assert_eq(scim_prev_collect(first.dir, &prev), 0);
+	o.prev = prev.v;
+	o.n_prev = prev.n;
+	cr_assert_eq(scim_pull(&o, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res.requests, 5, "nobody absent: nobody asked for");
+	directory_free(res.dir);
+
+	admin_do("/op", "{\"op\": \"delete_user\", \"id\": \"" FIRST_USER "\"}");
+	admin_do("/fault", "{\"mode\": \"http500\", \"paths\": [\"/Users/\"]}");
+	cr_assert_eq(scim_pull(&o, &res, err, sizeof(err)), -EPROTO);
+	cr_assert_null(res.dir);
+	cr_assert_not_null(strstr(err, "/Users/" FIRST_USER), "%s", err);
+	scim_prev_free(&prev);
+	directory_free(first.dir);
 }

@@ -593,3 +593,271 @@ Test(server, fd_exhaustion_pauses_accepting)
 	lookup_alice_ok(sock);
 	cr_assert_eq(waitpid(child, NULL, WNOHANG), 0, "still running");
 }
+
+/* ---- budgets (DESIGN invariant 12) ---- */
+
+/* Connects to path as uid (the peer credentials are taken at connect time,
+ * so an effective uid for the connect() alone is enough). As a non-root
+ * test run, only our own uid is possible. */
+static int connect_as(const char *path, uid_t uid)
+{
+	int fd;
+
+	if (geteuid() == uid)
+		return raw_connect(path);
+	cr_assert_eq(geteuid(), 0, "only root can connect as another uid");
+	cr_assert_eq(seteuid(uid), 0);
+	fd = raw_connect(path);
+	cr_assert_eq(seteuid(0), 0);
+	return fd;
+}
+
+/* A uid that is not root: nobody when we are root, else ourselves. */
+static uid_t unprivileged_uid(void)
+{
+	return geteuid() == 0 ? 65534 : geteuid();
+}
+
+static void open_dir_for_others(void)
+{
+	/* mkdtemp made it 0700: let another uid reach the public socket */
+	cr_assert_eq(chmod(dir, 0755), 0);
+}
+
+/* The public socket full does not refuse or delay the private one (PAM,
+ * refresh): it has its own budget. Fails on a shared max_clients. */
+Test(server, invariant12_private_socket_has_its_own_budget)
+{
+	int fds[3], extra, i;
+	int64_t t0;
+
+	write_conf(3);
+	start_server();
+	for (i = 0; i < 3; i++)
+		fds[i] = raw_connect(sock);
+	extra = raw_connect(sock);
+	cr_assert_geq(wait_closed(extra, 500), 0, "the public socket is full");
+	close(extra);
+	t0 = now_ms();
+	lookup_alice_ok(psock);
+	cr_assert_lt(now_ms() - t0, 1000, "the private socket answered at once");
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
+/* One uid holds at most max_clients_per_uid public connections; the next
+ * is closed at once, and someone else is still served. */
+Test(server, invariant12_per_uid_budget)
+{
+	int fds[2], extra, i;
+	uid_t u = unprivileged_uid();
+	int64_t took;
+
+	open_dir_for_others();
+	conf_per_uid = 2;
+	write_conf(1024);
+	start_server();
+	for (i = 0; i < 2; i++)
+		fds[i] = connect_as(sock, u);
+	extra = connect_as(sock, u);
+	took = wait_closed(extra, 500);
+	cr_assert_geq(took, 0, "the uid's third connection was not closed");
+	cr_assert_lt(took, 300);
+	close(extra);
+	/* the held ones still work */
+	{
+		uint8_t req[64], body[1024];
+		struct prov_header h;
+		size_t n = build_name_req(req, sizeof(req), PROV_OP_PW_BY_NAME, "alice");
+
+		send_all(fds[0], req, n);
+		cr_assert_eq(read_reply(fds[0], &h, body, sizeof(body)), 0);
+		expect_alice(&h, body);
+	}
+	if (geteuid() == 0) {
+		int more[3];
+
+		/* root is not counted; another uid has its own budget */
+		for (i = 0; i < 3; i++)
+			more[i] = raw_connect(sock);
+		lookup_alice_ok(sock);
+		for (i = 0; i < 3; i++)
+			close(more[i]);
+		extra = connect_as(sock, 1000);
+		cr_assert_lt(wait_closed(extra, 300), 0, "uid 1000 was refused for nobody's connections");
+		close(extra);
+	}
+	close(fds[1]);
+	usleep(100000);
+	extra = connect_as(sock, u);
+	cr_assert_lt(wait_closed(extra, 300), 0, "a connection that left frees its place");
+	close(extra);
+	close(fds[0]);
+}
+
+/* An idle connection after a reply is on the deadline too. */
+Test(server, invariant12_idle_after_reply_dropped)
+{
+	uint8_t req[64], body[1024];
+	struct prov_header h;
+	size_t n = build_name_req(req, sizeof(req), PROV_OP_PW_BY_NAME, "alice");
+	int64_t took;
+	int fd;
+
+	start_server();
+	fd = raw_connect(sock);
+	send_all(fd, req, n);
+	cr_assert_eq(read_reply(fd, &h, body, sizeof(body)), 0);
+	took = wait_closed(fd, TIMEOUT_MS * 3);
+	cr_assert_geq(took, TIMEOUT_MS - 200);
+	close(fd);
+}
+
+/* Request bodies held by slow public clients are bounded in total: past
+ * the budget a client is dropped, and small requests still go through. */
+Test(server, invariant12_pinned_memory_budget)
+{
+	uint8_t hdr[PROV_HEADER_SIZE];
+	int a, b;
+
+	child_pinned_max = 100000;
+	start_server();
+	prov_header_encode(hdr, PROV_OP_PW_BY_NAME, 0, 60000);
+	a = raw_connect(sock);
+	send_all(a, hdr, sizeof(hdr));
+	usleep(100000);
+	b = raw_connect(sock);
+	send_all(b, hdr, sizeof(hdr));
+	cr_assert_geq(wait_closed(b, 500), 0, "the second 60 kB body was taken past the budget");
+	cr_assert_lt(wait_closed(a, 200), 0, "the first one is within budget");
+	lookup_alice_ok(sock);
+	lookup_alice_ok(psock);
+	close(a);
+	close(b);
+}
+
+/* ---- slow work off the loop (DESIGN invariant 12) ---- */
+
+static size_t build_login_req(uint8_t *buf, size_t cap, uint16_t type, const char *user)
+{
+	struct prov_writer w;
+
+	prov_writer_init(&w, buf, cap);
+	prov_writer_begin(&w);
+	prov_put_str(&w, user, PROV_NAME_MAX);
+	prov_put_str(&w, "sshd", PROV_SERVICE_MAX);
+	prov_put_str(&w, "127.0.0.1", PROV_RHOST_MAX);
+	prov_put_str(&w, "ssh", PROV_TTY_MAX);
+	cr_assert_eq(prov_writer_finish(&w, type, 0), 0);
+	return w.len;
+}
+
+/* A home whose skel copy takes a while is made on the worker thread: a
+ * lookup sent after SESSION_OPEN is answered before it, and SESSION_OPEN
+ * is still answered (ALLOW, home made) when the copy is done. Fails when
+ * the loop makes the home itself: the lookup then waits for the copy. */
+Test(server, invariant12_home_creation_does_not_block_lookups)
+{
+	static const char DOC[] =
+		"{\"prov_directory\": 1, \"serial\": 1, \"users\": ["
+		"{\"name\": \"alice\", \"uid\": 20001, \"gid\": 20001, \"gecos\": \"Alice A\", \"home\": \"%s/home/alice\","
+		" \"shell\": \"/bin/bash\"},"
+		"{\"name\": \"slow\", \"uid\": 20010, \"gid\": 20010, \"home\": \"%s/home/slow\", \"shell\": \"/bin/bash\"}],"
+		" \"groups\": [], \"bindings\": [{\"name\": \"b\", \"users\": [\"slow\"], \"grants\": [\"login\"]}]}";
+	char path[256], doc[1024], filler[4096];
+	uint8_t req[512], body[2048];
+	struct prov_header h;
+	struct pollfd pfd;
+	struct stat stt;
+	size_t n;
+	int pf, lf, i;
+
+	if (geteuid() != 0)
+		cr_skip_test("home creation needs root (chown)");
+	snprintf(doc, sizeof(doc), DOC, dir, dir);
+	write_file(docpath, doc, strlen(doc));
+	snprintf(path, sizeof(path), "%s/home", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/skel", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	memset(filler, 'x', sizeof(filler));
+	for (i = 0; i < 2000; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/skel/f%04d", dir, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(write(fd, filler, sizeof(filler)), (ssize_t)sizeof(filler));
+		close(fd);
+	}
+	snprintf(conf_extra, sizeof(conf_extra), "[accounts]\nhome_base = %s/home\n[login]\nskel_dir = %s/skel\n", dir,
+		 dir);
+	write_conf(1024);
+	start_server();
+
+	pf = raw_connect(psock);
+	{
+		/* the copy may take a while on a busy machine */
+		struct timeval tv = { .tv_sec = 50 };
+
+		setsockopt(pf, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	n = build_login_req(req, sizeof(req), PROV_OP_SESSION_OPEN, "slow");
+	send_all(pf, req, n);
+	usleep(20000); /* the loop has taken SESSION_OPEN */
+	lf = raw_connect(sock);
+	n = build_name_req(req, sizeof(req), PROV_OP_PW_BY_NAME, "alice");
+	send_all(lf, req, n);
+	cr_assert_eq(read_reply(lf, &h, body, sizeof(body)), 0);
+	expect_alice(&h, body);
+	pfd = (struct pollfd){ .fd = pf, .events = POLLIN };
+	cr_assert_eq(poll(&pfd, 1, 0), 0, "SESSION_OPEN was answered before the lookup: the loop copied skel");
+
+	cr_assert_eq(read_reply(pf, &h, body, sizeof(body)), 0, "SESSION_OPEN answered once the home is made");
+	cr_assert_eq(h.status, PROV_ST_OK);
+	{
+		struct prov_reader rd;
+
+		prov_reader_init(&rd, body, h.body_len);
+		cr_assert_eq(prov_get_u32(&rd), PROV_DECIDE_ALLOW);
+	}
+	snprintf(path, sizeof(path), "%s/home/slow/f1999", dir);
+	cr_assert_eq(stat(path, &stt), 0, "the skel was copied");
+	cr_assert_eq(stt.st_uid, 20010);
+	/* the connection serves a next request */
+	n = build_name_req(req, sizeof(req), PROV_OP_PW_BY_NAME, "alice");
+	send_all(pf, req, n);
+	cr_assert_eq(read_reply(pf, &h, body, sizeof(body)), 0);
+	expect_alice(&h, body);
+	close(lf);
+	close(pf);
+}
+
+/* EMFILE never bites first (DESIGN invariant 12): provd raises its soft
+ * descriptor limit to the hard one and serves at most what fits below it
+ * next to the private budget and the reserve; past that a connection is
+ * closed at once, and the private socket still answers. */
+Test(server, invariant12_budgets_fit_the_descriptor_limit)
+{
+	enum { HARD = 400, FIT = HARD - SERVER_PRIVATE_MAX - SERVER_FD_RESERVE };
+	static int fds[FIT];
+	int i, extra;
+
+	conf_per_uid = 1000; /* a non-root test run is not limited by that */
+	write_conf(1024);
+	child_rlimit.rlim_cur = 100; /* would allow only a few clients if kept */
+	child_rlimit.rlim_max = HARD;
+	start_server();
+	for (i = 0; i < FIT; i++)
+		fds[i] = raw_connect(sock);
+	usleep(200000);
+	for (i = 0; i < FIT; i += FIT / 8)
+		cr_assert_lt(wait_closed(fds[i], 50), 0, "connection %d of %d was refused", i, FIT);
+	extra = raw_connect(sock);
+	cr_assert_geq(wait_closed(extra, 500), 0, "more than fits was accepted");
+	close(extra);
+	lookup_alice_ok(psock);
+	for (i = 0; i < FIT; i++)
+		close(fds[i]);
+	cr_assert_eq(waitpid(child, NULL, WNOHANG), 0, "still running");
+}

@@ -217,6 +217,7 @@ Test(sessions, invariant3_deactivated_user_sessions_end)
 	apply(doc(2, false, true)); /* alice deactivated: the hook runs */
 	cr_assert_eq(ended_by(a), SIGHUP);
 	cr_assert(still_running(b), "bob keeps his access and his session");
+	sessions_drain(ss);
 	cr_assert(nscd_called("-i passwd"));
 	cr_assert(nscd_called("-i group"));
 }
@@ -303,6 +304,7 @@ Test(sessions, nscd_not_running_not_called)
 {
 	cr_assert_eq(unlink(nscd_sock), 0);
 	apply(doc(1, true, true));
+	sessions_drain(ss);
 	cr_assert_not(nscd_called("-i"));
 }
 
@@ -321,4 +323,85 @@ Test(sessions, signal_uid_refuses_root_and_counts)
 	cr_assert_eq(n, 1);
 	cr_assert_eq(ended_by(a), SIGKILL);
 	cr_assert_eq(sessions_signal_uid("/nonexistent", UID_ALICE, SIGHUP, &n), -ENOENT);
+}
+
+/* ren's document with ids: NAME is his login name, ID his stable id. */
+static const char *doc_ids(unsigned serial, const char *name, const char *id, uint32_t uid)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"prov_directory\": 1, \"serial\": %u,"
+		 " \"users\": [{\"id\": \"%s\", \"name\": \"%s\", \"uid\": %u},"
+		 "            {\"id\": \"u-bob\", \"name\": \"bob\", \"uid\": %u}],"
+		 " \"bindings\": [{\"name\": \"all\", \"users\": [\"%s\", \"bob\"], \"grants\": [\"login\"]}]}",
+		 serial, id, name, uid, UID_BOB, name);
+	return buf;
+}
+
+/* A rename (same id, same uid) is not a removal: no signal at all (the
+ * kid dies of the first SIGHUP it gets). */
+Test(sessions, rename_is_not_a_removal)
+{
+	int r;
+
+	need_root();
+	apply(doc_ids(1, "ren", "u-ren", UID_ALICE));
+	r = spawn_as(UID_ALICE, false);
+	apply(doc_ids(2, "ren2", "u-ren", UID_ALICE));
+	sessions_drain(ss);
+	cr_assert(still_running(r), "renamed: his session stays");
+	/* and the new name is who is tracked: taking his access away ends it */
+	apply(doc_ids(3, "ren3", "u-other", UID_DAVE));
+	cr_assert_eq(ended_by(r), SIGHUP, "another identity under a new name: ren is gone");
+}
+
+/* The same name for a new identity (another id, another uid) is a removal
+ * of the old one. */
+Test(sessions, same_name_new_identity_ends_the_old_one)
+{
+	int r;
+
+	need_root();
+	apply(doc_ids(1, "ren", "u-ren", UID_ALICE));
+	r = spawn_as(UID_ALICE, false);
+	apply(doc_ids(2, "ren", "u-ren-new", UID_DAVE));
+	cr_assert_eq(ended_by(r), SIGHUP);
+}
+
+/* Issue 9: alice with id id, at uid, allowed to log in. */
+static const char *alice_doc(unsigned serial, const char *id, uint32_t uid)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"prov_directory\": 1, \"serial\": %u, \"users\": [{\"name\": \"alice\", \"id\": \"%s\", \"uid\": %u}],"
+		 " \"bindings\": [{\"name\": \"all\", \"users\": [\"alice\"], \"grants\": [\"login\"]}]}",
+		 serial, id, uid);
+	return buf;
+}
+
+/* Deleted and re-created at the source: a new id under the same name is
+ * another identity; what runs under the old one's uid is ended. */
+Test(sessions, recreated_user_is_a_new_identity_old_sessions_end)
+{
+	int a;
+
+	need_root();
+	apply(alice_doc(1, "alice-1", UID_ALICE));
+	a = spawn_as(UID_ALICE, false);
+	apply(alice_doc(2, "alice-2", UID_BOB));
+	cr_assert_eq(ended_by(a), SIGHUP);
+}
+
+/* The same identity renumbered keeps her sessions. */
+Test(sessions, renumbered_user_keeps_her_sessions)
+{
+	int a;
+
+	need_root();
+	apply(alice_doc(1, "alice-1", UID_ALICE));
+	a = spawn_as(UID_ALICE, false);
+	apply(alice_doc(2, "alice-1", UID_BOB));
+	cr_assert(still_running(a));
 }
