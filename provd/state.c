@@ -12,6 +12,7 @@
 
 #include "cache.h"
 #include "log.h"
+#include "mappublish.h"
 #include "snapshot.h"
 #include "source.h"
 #include "syncstate.h"
@@ -372,6 +373,7 @@ int state_load_source(struct prov_state *st, unsigned flags)
 		log_msg(LOG_INFO, "directory from %s unchanged", origin);
 	/* Confirmed current just now; the demo has no source to confirm it. */
 	st->last_ok = st->cfg.urls.n ? (int64_t)time(NULL) : 0;
+	mappub_refresh(st->mappub, (int64_t)time(NULL)); /* as sync.c's record_success() */
 	/* A good load clears an earlier error: status shows the present. */
 	st->last_error[0] = '\0';
 	st->last_error_at = 0;
