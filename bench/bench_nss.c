@@ -17,14 +17,19 @@
  *
  * usage: bench_nss [options] OP KIND THREADS
  *   OP       getpwnam | getpwuid | getgrouplist (the initgroups path)
- *            | getgrnam (hit keys: the group named like each user, gid =
- *            its primary gid, as gen_directory.py makes them)
- *            | enumerate: one whole setpwent/getpwent/endpwent walk per
- *            call; right when it lists at least the key file's users
  *            | unix-rtt: no NSS at all, the floor under any daemon design:
  *            one AF_UNIX connect + 29-byte request + 85-byte reply + close
  *            per call, against a trivial forked echo server (the sizes of
  *            a prov getpwnam exchange). KIND is ignored.
+ *            | id: what `id USER` asks: getpwnam, getgrouplist, then
+ *            getgrgid of every group (a member of a 100,000-member group
+ *            pays for that group's record)
+ *            | getgrnam: one group by name, -g GROUP (`getent group GROUP`)
+ *            | getpwent: the whole passwd enumeration (`getent passwd`);
+ *            a hit finds at least as many entries as KEYFILE has lines.
+ *            One thread only: the enumeration state is per process.
+ *            Group buffers grow on ERANGE and are kept, as glibc's
+ *            getgrnam() keeps its own: the steady state of a program.
  *   KIND     hit | miss
  *   THREADS  1..64
  *   -k FILE  passwd-format file: hit keys are its name, uid and gid fields
@@ -36,6 +41,7 @@
  *   -p       prime: look every key up once before the warm-up, untimed
  *            (fills a cache such as nscd's before it is measured)
  *   -l LABEL label= field of the output line (default "-")
+ *   -g GROUP the group of getgrnam
  */
 #include <errno.h>
 #include <grp.h>
@@ -69,7 +75,7 @@
 #define HIST_SUB        64
 #define HIST_BUCKETS    (HIST_LINEAR + 64 * HIST_SUB)
 
-enum op { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT, OP_GETGRNAM, OP_ENUMERATE };
+enum op { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT, OP_ID, OP_GETGRNAM, OP_GETPWENT };
 
 /* unix-rtt sizes: a prov getpwnam request and reply. */
 #define RTT_REQ         29
@@ -92,6 +98,7 @@ struct opts {
 	bool prime;
 	const char *label;
 	const char *key_file;
+	const char *group;
 };
 
 struct worker {
@@ -178,8 +185,8 @@ static void pick_key(uint64_t *rng, struct key *k)
 {
 	uint64_t r = next_rand(rng);
 
-	if (o.op == OP_UNIX_RTT)
-		return;
+	if (o.op == OP_UNIX_RTT || o.op == OP_GETGRNAM || o.op == OP_GETPWENT)
+		return; /* no per-call key */
 	if (o.hit)
 		*k = keys[r % n_keys];
 	else
@@ -302,24 +309,61 @@ static void rtt_stop(pid_t pid, const char *dir)
 	rmdir(dir);
 }
 
-static bool do_getgrnam(const struct key *k, char *buf)
-{
-	struct group gr, *res = NULL;
-	int r = getgrnam_r(k->name, &gr, buf, PW_BUF_SIZE, &res);
+/* A group buffer per thread, grown on ERANGE and kept. */
+static __thread char *gbuf;
+static __thread size_t gcap;
 
-	if (o.hit)
-		return r == 0 && res && gr.gr_gid == k->gid;
-	return res == NULL;
+static bool getgr(const char *name, gid_t gid, struct group *gr)
+{
+	struct group *res = NULL;
+	int r;
+
+	if (!gbuf) {
+		gcap = PW_BUF_SIZE;
+		gbuf = malloc(gcap);
+		if (!gbuf)
+			return false;
+	}
+	for (;;) {
+		r = name ? getgrnam_r(name, gr, gbuf, gcap, &res) : getgrgid_r(gid, gr, gbuf, gcap, &res);
+		if (r != ERANGE)
+			return r == 0 && res != NULL;
+		char *nb = realloc(gbuf, gcap * 2);
+
+		if (!nb)
+			return false;
+		gbuf = nb;
+		gcap *= 2;
+	}
 }
 
-/* getent passwd: the whole walk is one call. */
-static bool do_enumerate(char *buf)
+/* `id USER`: the user, its groups, and every group's record. */
+static bool do_id(const struct key *k, char *buf)
+{
+	struct passwd pw, *res = NULL;
+	gid_t groups[MAX_GROUPS];
+	struct group gr;
+	int n = MAX_GROUPS, r, i;
+
+	if (getpwnam_r(k->name, &pw, buf, PW_BUF_SIZE, &res) != 0 || !res)
+		return !o.hit;
+	r = getgrouplist(k->name, pw.pw_gid, groups, &n);
+	if (r < 1)
+		return false;
+	for (i = 0; i < r; i++)
+		if (!getgr(NULL, groups[i], &gr))
+			return false;
+	return o.hit;
+}
+
+static bool do_getpwent(void)
 {
 	struct passwd pw, *res;
+	char buf[PW_BUF_SIZE];
 	size_t n = 0;
 
 	setpwent();
-	while (getpwent_r(&pw, buf, PW_BUF_SIZE, &res) == 0 && res)
+	while (getpwent_r(&pw, buf, sizeof(buf), &res) == 0 && res)
 		n++;
 	endpwent();
 	return n >= n_keys;
@@ -356,10 +400,16 @@ static bool do_op(const struct key *k, char *buf)
 		return false;
 	case OP_UNIX_RTT:
 		return unix_rtt(buf);
-	case OP_GETGRNAM:
-		return do_getgrnam(k, buf);
-	case OP_ENUMERATE:
-		return do_enumerate(buf);
+	case OP_ID:
+		return do_id(k, buf);
+	case OP_GETGRNAM: {
+		struct group gr;
+		bool found = getgr(o.group, 0, &gr);
+
+		return o.hit ? found && gr.gr_mem[0] != NULL : !found;
+	}
+	case OP_GETPWENT:
+		return do_getpwent();
 	}
 	return false;
 }
@@ -404,15 +454,20 @@ static void *worker_main(void *arg)
 /* Untimed: each key once, so a cache in front of the source is full. */
 static void prime(void)
 {
-	size_t i, n = o.op == OP_ENUMERATE ? 1 : o.hit ? n_keys : o.miss_keys;
+	size_t i, n = o.hit ? n_keys : o.miss_keys;
 	struct key k;
 	char *buf;
 
-	if (o.op == OP_UNIX_RTT)
+	if (o.op == OP_UNIX_RTT || o.op == OP_GETPWENT)
 		return;
 	buf = malloc(PW_BUF_SIZE);
 	if (!buf)
 		return;
+	if (o.op == OP_GETGRNAM) {
+		memset(&k, 0, sizeof(k));
+		do_op(&k, buf);
+		n = 0;
+	}
 	for (i = 0; i < n; i++) {
 		if (o.hit)
 			k = keys[i];
@@ -502,18 +557,20 @@ static const char *op_name(enum op op)
 		return "getgrouplist";
 	case OP_UNIX_RTT:
 		return "unix-rtt";
+	case OP_ID:
+		return "id";
 	case OP_GETGRNAM:
 		return "getgrnam";
-	case OP_ENUMERATE:
-		return "enumerate";
+	case OP_GETPWENT:
+		return "getpwent";
 	}
 	return "?";
 }
 
 static int parse_op(const char *s, enum op *ret)
 {
-	static const enum op all[] = { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT, OP_GETGRNAM,
-				       OP_ENUMERATE };
+	static const enum op all[] = { OP_GETPWNAM, OP_GETPWUID, OP_GETGROUPLIST, OP_UNIX_RTT,
+				       OP_ID,	     OP_GETGRNAM, OP_GETPWENT };
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -527,8 +584,8 @@ static int parse_op(const char *s, enum op *ret)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench_nss [-k KEYFILE] [-t SECS] [-w SECS] [-n OPS] [-m MISSKEYS] [-p] [-l LABEL]\n"
-		"                 getpwnam|getpwuid|getgrouplist|getgrnam|enumerate|unix-rtt hit|miss THREADS\n");
+		"usage: bench_nss [-k KEYFILE] [-t SECS] [-w SECS] [-n OPS] [-m MISSKEYS] [-p] [-l LABEL] [-g GROUP]\n"
+		"                 getpwnam|getpwuid|getgrouplist|unix-rtt|id|getgrnam|getpwent hit|miss THREADS\n");
 	exit(2);
 }
 
@@ -537,7 +594,7 @@ static void parse_args(int argc, char **argv)
 	unsigned long v;
 	int c;
 
-	while ((c = getopt(argc, argv, "k:t:w:n:m:pl:")) != -1) {
+	while ((c = getopt(argc, argv, "k:t:w:n:m:pl:g:")) != -1) {
 		switch (c) {
 		case 'k':
 			o.key_file = optarg;
@@ -568,6 +625,9 @@ static void parse_args(int argc, char **argv)
 		case 'l':
 			o.label = optarg;
 			break;
+		case 'g':
+			o.group = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -581,7 +641,11 @@ static void parse_args(int argc, char **argv)
 	if (parse_ulong(argv[optind + 2], MAX_THREADS, &v) < 0 || v == 0)
 		usage();
 	o.threads = (unsigned)v;
-	if (o.hit && !o.key_file && o.op != OP_UNIX_RTT) {
+	if ((o.op == OP_GETGRNAM && !o.group) || (o.op == OP_GETPWENT && o.threads != 1)) {
+		fprintf(stderr, "bench_nss: getgrnam needs -g GROUP; getpwent runs in one thread\n");
+		exit(2);
+	}
+	if (o.hit && !o.key_file && o.op != OP_UNIX_RTT && o.op != OP_GETGRNAM) {
 		fprintf(stderr, "bench_nss: hits need -k KEYFILE\n");
 		exit(2);
 	}

@@ -11,20 +11,25 @@
 #               pays a miss in the small local files first)
 #   nscd        nscd (Debian's, its default cache settings, not persistent) in
 #               front of the big files; only if nscd is installed
-# Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist/getgrnam x
-# hit/miss x 1/2 threads and one enumeration of every user, counts the
-# system calls of a getpwnam hit (strace -c, the difference between 1 and
-# 2001 calls), then one table prints them all. Then (unless -B) 100,000
-# users and a 100,000-member group: getent passwd, getent group, id, the
-# snapshot's size and provd's publish time. Not a test: no thresholds.
+# Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist x hit/miss x
+# 1/2 threads, getgrnam of a small group and one getpwent walk of every
+# user, counts the system calls of a getpwnam hit (strace -c, 2001 calls
+# minus 1), then one table prints them all. Not a test: no thresholds.
+# Then the big-directory rows (issue 9 §6), same setups, same table: 100,000
+# users all in one 100,000-member group "allstaff" (their primary group):
+#   id        `id USER` of a member (getpwnam, getgrouplist, getgrgid of
+#             the 100,000-member group)
+#   getgrnam  `getent group allstaff`
+#   getpwent  `getent passwd`: the whole enumeration of 100,000 users
+# (-B skips them).
 #
 # usage (root): bench/run-nss.sh [-t SECS] [-w SECS] [-s "SETUPS"] [-c CPUS] [-o RAWFILE]
 #   -t  measured seconds per run (default 2)     -w  warm-up seconds (default 0.5)
 #   -s  setups to run, in order (default "prov prov-socket files+prov files nscd")
-#   -B  skip the 100,000-user section
 #   -c  pin the benchmark, provd and nscd to CPUS (taskset list, e.g. 0): shows
 #       the cost without cross-CPU wake-ups (which dominate on some VMs)
 #   -o  where the raw bench_nss lines go (default $PROV_BUILD/bench/nss-results.txt)
+#   -B  no big-directory rows
 # bench/run-nss.sh -R RAWFILE   prints the table of an earlier run again.
 # PROV_BUILD = build dir with provd, provctl, libnss_prov.so.2 and bench_nss.
 
@@ -104,12 +109,12 @@ for key in order:
 if sysc:
     print()
     print("system calls per getpwnam hit (strace -c, 2001 calls minus 1): " +
-          ", ".join("%s %s" % (s, sysc[s]) for s in present if s in sysc))
+          ", ".join("%s %s" % (x, sysc[x]) for x in present if x in sysc))
 scale = []
-for s in present:
-    one, two = runs.get(("getpwnam", "hit", "1", s)), runs.get(("getpwnam", "hit", "2", s))
+for x in present:
+    one, two = runs.get(("getpwnam", "hit", "1", x)), runs.get(("getpwnam", "hit", "2", x))
     if one and two and float(one["ops_per_s"]) > 0:
-        scale.append("%s %.2fx" % (s, float(two["ops_per_s"]) / float(one["ops_per_s"])))
+        scale.append("%s %.2fx" % (x, float(two["ops_per_s"]) / float(one["ops_per_s"])))
 if scale:
     print("2 threads / 1 thread, getpwnam hit throughput: " + ", ".join(scale))
 if errors:
@@ -137,6 +142,7 @@ SETUPS="prov prov-socket files+prov files nscd"
 RAW=$PROV_BUILD/bench/nss-results.txt
 PIN=
 BIG=1
+N_BIG=100000
 while getopts t:w:s:c:o:B opt; do
 	case $opt in
 	t) SECS=$OPTARG ;;
@@ -152,7 +158,7 @@ done
 BENCH=$PROV_BUILD/bench/bench_nss
 RUN=()
 [ -z "$PIN" ] || RUN=(taskset -c "$PIN")
-OPS="getpwnam getpwuid getgrouplist getgrnam enumerate"
+OPS="getpwnam getpwuid getgrouplist"
 KINDS="hit miss"
 THREADS="1 2"
 NSCD_PID=
@@ -229,14 +235,18 @@ run_all() {
 	for op in $OPS; do
 		for kind in $KINDS; do
 			for th in $THREADS; do
-				# One walk of every user: no miss, one thread.
-				[ "$op" = enumerate ] && { [ "$kind" = hit ] && [ "$th" = 1 ] || continue; }
 				line=$("${RUN[@]}" "$BENCH" -k "$T/users.passwd" -t "$SECS" -w "$WARM" -l "$label" \
 					"$@" "$op" "$kind" "$th")
 				echo "$line" >> "$RAW"
 				echo "  $line" >&2
 			done
 		done
+	done
+	for args in "-g ops getgrnam" "getpwent"; do
+		# shellcheck disable=SC2086 # args is a list of words on purpose
+		line=$("${RUN[@]}" "$BENCH" -k "$T/users.passwd" -t "$SECS" -w "$WARM" -l "$label" "$@" $args hit 1)
+		echo "$line" >> "$RAW"
+		echo "  $line" >&2
 	done
 }
 
@@ -251,6 +261,12 @@ count_syscalls() {
 	one=$(awk '$NF == "total" { print $4 }' "$T/strace1")
 	many=$(awk '$NF == "total" { print $4 }' "$T/strace2")
 	echo "op=syscalls kind=getpwnam-hit threads=1 label=$label calls_per_op=$(python3 -c "print('%.2f' % (($many - $one) / 2000))")" >> "$RAW"
+}
+
+# prov-socket: a snapshot nss_prov must not believe sends every lookup to
+# the socket, as before the snapshot existed.
+snapshot_mode() {
+	if [ "$1" = prov-socket ]; then chmod 664 /run/prov/nss.map; else chmod 644 /run/prov/nss.map; fi
 }
 
 start_nscd() {
@@ -291,12 +307,10 @@ run_setup() {
 			pin "$PROVD_PID"
 		fi
 		if [ "$1" = files+prov ]; then set_nss "files prov"; else set_nss prov; fi
-		# prov-socket: a snapshot nss_prov must not believe sends every
-		# lookup to the socket, as before the snapshot existed.
-		[ "$1" = prov-socket ] && chmod 664 /run/prov/nss.map
+		snapshot_mode "$1"
 		run_all "$1"
 		count_syscalls "$1"
-		chmod 644 /run/prov/nss.map
+		snapshot_mode prov
 		;;
 	nscd)
 		if ! command -v nscd >/dev/null; then
@@ -322,71 +336,84 @@ run_setup() {
 	esac
 }
 
-# median_ms CMD...: the median wall time of 5 runs of CMD, in ms.
-median_ms() {
-	local i
-	for i in 1 2 3 4 5; do elapsed_ms "$@"; done | sort -n | sed -n 3p
-}
-
-# big_figures LABEL: one row of the 100,000-user table.
-big_figures() {
-	local n members idt pw gr
-	n=$(getent passwd | wc -l)
-	members=$(getent group big100k | cut -d: -f4 | tr , '\n' | grep -c . || true)
-	pw=$(median_ms getent passwd)
-	gr=$(median_ms getent group big100k)
-	idt=$(median_ms id user05000)
-	printf '%-12s | %8s ms (%s entries) | %8s ms (%s members) | %8s ms\n' "$1" "$pw" "$n" "$gr" "$members" "$idt" \
-		>> "$T/big.txt"
-}
-
-# 100,000 users and one group holding all of them: prov from the snapshot,
-# prov through the socket, and the same lines in the files.
-big_section() {
-	echo "== 100,000 users" >&2
-	stop_provd
-	python3 "$PROV_SRC/tests/integration/gen_directory.py" "$T/big.json" 100000
-	python3 - "$T/big.json" "$T/big.passwd" "$T/big.group" <<'EOF'
+# The big directory: document, files, and keys (id: 200 members; getpwent:
+# all of them, for the count).
+make_big() {
+	python3 - "$N_BIG" "$T" <<'EOF'
 import json, sys
-d = json.load(open(sys.argv[1]))
-d["groups"].append({"id": "g-big", "name": "big100k", "gid": 39999,
-                    "members": [u["name"] for u in d["users"]]})
-json.dump(d, open(sys.argv[1], "w"))
-with open(sys.argv[2], "w") as f:
-    for u in d["users"]:
-        f.write("%s:x:%d:%d:%s:%s:%s\n" % (u["name"], u["uid"], u["gid"], u.get("gecos", ""), u["home"], u["shell"]))
-with open(sys.argv[3], "w") as f:
-    for g in d["groups"]:
-        f.write("%s:x:%d:%s\n" % (g["name"], g["gid"], ",".join(g["members"])))
+n, t = int(sys.argv[1]), sys.argv[2]
+users = [{"id": "b%06d" % i, "name": "b%06d" % i, "uid": 300000 + i, "gid": 400000,
+          "home": "/home/b%06d" % i, "shell": "/bin/bash"} for i in range(n)]
+json.dump({"prov_directory": 1, "serial": 1, "users": users,
+           "groups": [{"name": "allstaff", "gid": 400000, "members": [u["name"] for u in users]}],
+           "bindings": []}, open(t + "/big.json", "w"))
+with open(t + "/big.passwd", "w") as f:
+    for u in users:
+        f.write("%s:x:%d:%d::%s:%s\n" % (u["name"], u["uid"], u["gid"], u["home"], u["shell"]))
+with open(t + "/big.keys", "w") as f:
+    for u in users[:: n // 200]:
+        f.write("%s:x:%d:%d::%s:%s\n" % (u["name"], u["uid"], u["gid"], u["home"], u["shell"]))
+with open(t + "/big.group", "w") as f:
+    f.write("allstaff:x:400000:%s\n" % ",".join(u["name"] for u in users))
 EOF
-	cat /etc/passwd "$T/big.passwd" > "$T/etc/passwd.100k"
-	cat /etc/group "$T/big.group" > "$T/etc/group.100k"
-	chmod 644 "$T/etc/passwd.100k" "$T/etc/group.100k"
-	write_config "$T/big.conf" "file://$T/big.json"
-	start_provd "$T/big.conf"
-	pin "$PROVD_PID"
-	local i
-	for i in $(seq 600); do
-		"$PROV_BUILD/provctl/provctl" status 2>/dev/null | grep -Eq '^ *users[: ]+ *1000[0-9][0-9]' && break
-		sleep 0.1
+	cat /etc/passwd "$T/big.passwd" > "$T/etc/passwd.huge"
+	cat /etc/group "$T/big.group" > "$T/etc/group.huge"
+	chmod 644 "$T/etc/passwd.huge" "$T/etc/group.huge"
+	write_config "$T/provd-big.conf" "file://$T/big.json"
+	# A fresh state: the 10,000 users of the first rows would otherwise
+	# linger as removed users (deprovisioned_retention) beside these.
+	rm -rf "${T:?}/state"/*
+}
+
+mount_huge_files() {
+	mount --bind "$T/etc/passwd.huge" /etc/passwd
+	mount --bind "$T/etc/group.huge" /etc/group
+}
+
+# run_big LABEL [bench_nss options]: the three big-directory rows.
+run_big() {
+	local label=$1 line args
+	shift
+	for args in "-k $T/big.keys id" "-g allstaff getgrnam" "-k $T/big.passwd getpwent"; do
+		# shellcheck disable=SC2086 # args is a list of words on purpose
+		line=$("${RUN[@]}" "$BENCH" -t "$SECS" -w "$WARM" -l "$label" "$@" $args hit 1)
+		echo "$line" >> "$RAW"
+		echo "  $line" >&2
 	done
-	{
-		echo "100,000 users, one 100,000-member group (median of 5 runs, wall time of the whole command):"
-		echo "snapshot: $(stat -c %s /run/prov/nss.map) bytes; provd: $("$PROV_BUILD/provctl/provctl" status | sed -n 's/^ *snapshot: *//p')"
-		printf '%-12s | %-28s | %-30s | %s\n' setup "getent passwd" "getent group big100k" "id user05000"
-	} > "$T/big.txt"
-	set_nss prov
-	big_figures prov
-	chmod 664 /run/prov/nss.map
-	big_figures prov-socket
-	chmod 644 /run/prov/nss.map
-	stop_provd
-	set_nss files
-	mount --bind "$T/etc/passwd.100k" /etc/passwd
-	mount --bind "$T/etc/group.100k" /etc/group
-	big_figures files
-	umount /etc/passwd
-	umount /etc/group
+}
+
+run_big_setup() {
+	echo "== big: $1" >&2
+	case $1 in
+	files)
+		set_nss files
+		mount_huge_files
+		run_big files
+		umount_big_files
+		;;
+	prov | prov-socket | files+prov)
+		if [ -z "$PROVD_PID" ]; then
+			start_provd "$T/provd-big.conf"
+			pin "$PROVD_PID"
+			echo "big snapshot: $(stat -c %s /run/prov/nss.map) bytes; provd: $("$PROV_BUILD/provctl/provctl" status | sed -n 's/^ *snapshot: *//p')" > "$T/big-snapshot.txt"
+		fi
+		if [ "$1" = files+prov ]; then set_nss "files prov"; else set_nss prov; fi
+		snapshot_mode "$1"
+		run_big "$1"
+		snapshot_mode prov
+		;;
+	nscd)
+		command -v nscd >/dev/null || return 0
+		stop_provd
+		set_nss files
+		mount_huge_files
+		start_nscd
+		run_big nscd -p
+		stop_nscd
+		mountpoint -q /var/cache/nscd && umount /var/cache/nscd
+		umount_big_files
+		;;
+	esac
 }
 
 print_header() {
@@ -396,6 +423,7 @@ print_header() {
 	[ -z "$PIN" ] || echo "pinned: benchmark and daemons all on CPU(s) $PIN (taskset)"
 	echo "load average before the runs: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 	echo "data: $N_USERS users (+alice), a group each, one 2001-member group; ${SECS}s measured + ${WARM}s warm-up per run; hits = random existing users, misses = random names/ids from 1000 that exist nowhere"
+	[ -z "$BIG" ] || echo "big rows (id, getgrnam, getpwent): $N_BIG users, all members of one $N_BIG-member group allstaff (their primary group); id = getpwnam + getgrouplist + getgrgid of allstaff; getpwent = the whole enumeration"
 	echo "DESIGN §6 targets: socket path (prov-socket): hit p50 < 50 µs;"
 	echo "  mapped snapshot (prov): hit <= 0.5 µs, miss <= 0.2 µs, initgroups <= 1 µs; issue 12: prov/nscd <= 1."
 	echo "  Reference p50 (1 thread, 10k users) from DESIGN: files 464 µs, nslcd 162, SSSD socket 127,"
@@ -423,9 +451,16 @@ done
 for s in $SETUPS; do
 	run_setup "$s"
 done
-[ -z "$BIG" ] || big_section
+if [ -n "$BIG" ]; then
+	stop_provd
+	make_big
+	for s in $SETUPS; do
+		run_big_setup "$s"
+	done
+	stop_provd
+fi
 print_header
 print_table "$RAW"
 echo
-[ -z "$BIG" ] || { cat "$T/big.txt"; echo; }
+[ -s "$T/big-snapshot.txt" ] && { cat "$T/big-snapshot.txt"; echo; }
 echo "raw results: $RAW"

@@ -185,7 +185,7 @@ static int exchange(int fd, uint16_t type, const void *req, size_t req_len, int6
 	r = recv_all(fd, hbuf, sizeof(hbuf), deadline);
 	if (r < 0)
 		return r;
-	r = prov_header_decode(hbuf, &h);
+	r = prov_reply_header_decode(hbuf, &h);
 	if (r < 0)
 		return r == -EMSGSIZE ? -EBADMSG : -EPROTO;
 	if (h.type != type)

@@ -34,6 +34,35 @@ int prov_header_decode(const uint8_t in[PROV_HEADER_SIZE], struct prov_header *r
 	return 0;
 }
 
+uint32_t prov_reply_body_max(uint16_t type)
+{
+	if (type == PROV_OP_GR_BY_NAME || type == PROV_OP_GR_BY_GID || type == PROV_OP_GR_ENUM)
+		return PROV_MAX_REPLY_BODY;
+	return PROV_MAX_BODY;
+}
+
+int prov_reply_header_decode(const uint8_t in[PROV_HEADER_SIZE], struct prov_header *ret)
+{
+	struct prov_header h;
+	uint8_t tmp[PROV_HEADER_SIZE];
+	uint32_t body;
+	int r;
+
+	/* The header checks of a request, with the body length of this
+	 * reply type's limit instead. */
+	memcpy(tmp, in, sizeof(tmp));
+	memcpy(&body, in + 12, 4);
+	memset(tmp + 12, 0, 4);
+	r = prov_header_decode(tmp, &h);
+	if (r < 0)
+		return r;
+	if (body > prov_reply_body_max(h.type))
+		return -EMSGSIZE;
+	h.body_len = body;
+	*ret = h;
+	return 0;
+}
+
 void prov_writer_init(struct prov_writer *w, void *buf, size_t cap)
 {
 	w->buf = buf;
@@ -72,7 +101,7 @@ int prov_writer_finish(struct prov_writer *w, uint16_t type, uint32_t status)
 	if (w->len < PROV_HEADER_SIZE)
 		return -EINVAL;
 	body = w->len - PROV_HEADER_SIZE;
-	if (body > PROV_MAX_BODY)
+	if (body > PROV_MAX_REPLY_BODY)
 		return -EMSGSIZE;
 	prov_header_encode(w->buf, type, status, (uint32_t)body);
 	return 0;

@@ -64,6 +64,9 @@ struct prov_group_rec {
 /* Header */
 void prov_header_encode(uint8_t out[PROV_HEADER_SIZE], uint16_t type, uint32_t status, uint32_t body_len);
 int prov_header_decode(const uint8_t in[PROV_HEADER_SIZE], struct prov_header *ret);
+/* The same for a reply: body_len may reach prov_reply_body_max(type). */
+int prov_reply_header_decode(const uint8_t in[PROV_HEADER_SIZE], struct prov_header *ret);
+uint32_t prov_reply_body_max(uint16_t type);
 
 /* Writer: a frame is built by prov_writer_begin (reserves the header),
  * puts, then prov_writer_finish (fills the header). */

@@ -6,9 +6,15 @@
  * Each kind of entry (users, then groups, then bindings, since each refers
  * to the one before) goes through the same four steps:
  *   1. per-entry rules (name, ids, text fields, local accounts);
- *   2. cross-entry rules: duplicates are refused all together, never "first
- *      one wins", so the result does not depend on the order of the source
- *      and an ambiguous directory serves nothing ambiguous;
+ *   2. cross-entry rules (outcome conflict): when a new or changed entry
+ *      collides with one served before (prior.h) on its name (ignoring
+ *      case), id, uid/gid or home, the established one keeps being served
+ *      and only the newcomer is refused: a writer of one entry (or of a
+ *      self-service field) cannot take somebody else's account down. When
+ *      none of them was served before, all are refused, never "first one
+ *      wins", so the result does not depend on the order of the source.
+ *      A uid/gid still held by an identity that went (retention,
+ *      id_quarantine) is refused to any other identity;
  *   3. every refused entry is recorded with its first reason and removed;
  *   4. corrections on what is left (default shell, dropped members), each
  *      recorded as a note.
@@ -41,6 +47,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "admit.h"
 #include "hashtab.h"
@@ -56,6 +64,7 @@
 /* Per-entry verdicts of one kind: why[i] is NULL while entry i is fine. */
 struct verdicts {
 	char **why;
+	enum dir_outcome *how; /* DIR_REFUSED or DIR_CONFLICT, for why[i] */
 	size_t n;
 };
 
@@ -63,11 +72,14 @@ static int verdicts_init(struct verdicts *v, size_t n)
 {
 	v->n = n;
 	v->why = calloc(n ? n : 1, sizeof(*v->why));
-	return v->why ? 0 : -ENOMEM;
+	v->how = calloc(n ? n : 1, sizeof(*v->how));
+	return v->why && v->how ? 0 : -ENOMEM;
 }
 
 static void verdicts_free(struct verdicts *v)
 {
+	free(v->how);
+	v->how = NULL;
 	if (!v->why)
 		return;
 	for (size_t i = 0; i < v->n; i++)
@@ -76,20 +88,42 @@ static void verdicts_free(struct verdicts *v)
 	v->why = NULL;
 }
 
+static int verdict(struct verdicts *v, size_t i, enum dir_outcome how, const char *fmt, va_list ap)
+{
+	char buf[PROV_REASON_MAX];
+
+	if (v->why[i])
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	v->why[i] = strdup(buf);
+	v->how[i] = how;
+	return v->why[i] ? 0 : -ENOMEM;
+}
+
 /* Records why entry i is refused, unless it already has a reason. */
 static int refuse(struct verdicts *v, size_t i, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int refuse(struct verdicts *v, size_t i, const char *fmt, ...)
 {
-	char buf[PROV_REASON_MAX];
 	va_list ap;
+	int r;
 
-	if (v->why[i])
-		return 0;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	r = verdict(v, i, DIR_REFUSED, fmt, ap);
 	va_end(ap);
-	v->why[i] = strdup(buf);
-	return v->why[i] ? 0 : -ENOMEM;
+	return r;
+}
+
+/* The same for a collision with another entry (outcome conflict). */
+static int conflict(struct verdicts *v, size_t i, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int conflict(struct verdicts *v, size_t i, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = verdict(v, i, DIR_CONFLICT, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static const char *entry_name(const struct directory *d, enum dir_entry_kind kind, size_t i)
@@ -115,7 +149,9 @@ static int settle(struct directory *d, enum dir_entry_kind kind, struct verdicts
 		return -ENOMEM;
 	for (size_t i = 0; i < v->n; i++) {
 		keep[i] = !v->why[i];
-		if (v->why[i] && r == 0)
+		if (v->why[i] && r == 0 && v->how[i] == DIR_CONFLICT)
+			r = directory_add_conflict(d, kind, entry_name(d, kind, i), v->why[i]);
+		else if (v->why[i] && r == 0)
 			r = directory_add_refusal(d, kind, entry_name(d, kind, i), v->why[i]);
 	}
 	if (r == 0) {
@@ -280,82 +316,264 @@ static int check_user(struct dir_user *u, struct verdicts *v, size_t i, const st
 	return user_home(u, v, i, p);
 }
 
-/* Step 2 helper: refuses every entry whose key collides with another's.
- * keys[i] may be NULL (no key: no collision). */
-static int refuse_duplicates(struct verdicts *v, const char *const *keys, bool fold, const char *what)
+/* ---- Step 2: collisions (admit.h), decided with what was served before ---- */
+
+enum dup_key { DUP_NAME, DUP_ID, DUP_NUM, DUP_HOME };
+
+#define DUP_NONE UINT32_MAX
+
+struct dup_ctx {
+	const struct directory *d;
+	enum dir_entry_kind kind;
+	const struct prior *pr;
+	struct verdicts *v;
+};
+
+static const char *dup_id(const struct dup_ctx *c, size_t i)
+{
+	return c->kind == DIR_KIND_USER ? c->d->users[i].id : c->d->groups[i].id;
+}
+
+static const char *dup_name(const struct dup_ctx *c, size_t i)
+{
+	return entry_name(c->d, c->kind, i);
+}
+
+static uint32_t dup_num(const struct dup_ctx *c, size_t i)
+{
+	return c->kind == DIR_KIND_USER ? c->d->users[i].uid : c->d->groups[i].gid;
+}
+
+static const char *kind_word(enum dir_entry_kind kind)
+{
+	return kind == DIR_KIND_USER ? "user" : kind == DIR_KIND_GROUP ? "group" : "binding";
+}
+
+/* Was entry i served before (same stable id) with this same key value? */
+static bool established(const struct dup_ctx *c, size_t i, enum dup_key k)
+{
+	const struct prior_entry *e;
+	const char *name;
+
+	if (c->kind == DIR_KIND_BINDING)
+		return false; /* bindings have no stable id: all twins refused */
+	e = prior_live(c->pr, c->kind, dup_id(c, i));
+	name = c->kind == DIR_KIND_USER ? c->d->users[i].name : c->d->groups[i].name;
+	if (!e || !e->name || !name)
+		return false;
+	switch (k) {
+	case DUP_NAME:
+		return strcasecmp(e->name, name) == 0;
+	case DUP_ID:
+		return strcmp(e->name, name) == 0; /* the same id: the one that kept its name */
+	case DUP_NUM:
+		return e->num == dup_num(c, i);
+	case DUP_HOME:
+		return e->home && c->d->users[i].home && strcmp(e->home, c->d->users[i].home) == 0;
+	}
+	return false;
+}
+
+/* "name", "id", "uid 20160", "home /home/bob": what two entries share. */
+static void dup_what(const struct dup_ctx *c, size_t i, enum dup_key k, char *buf, size_t bufsz)
+{
+	if (k == DUP_NAME)
+		snprintf(buf, bufsz, "name");
+	else if (k == DUP_ID)
+		snprintf(buf, bufsz, "id");
+	else if (k == DUP_NUM)
+		snprintf(buf, bufsz, "%s %u", c->kind == DIR_KIND_USER ? "uid" : "gid", dup_num(c, i));
+	else
+		snprintf(buf, bufsz, "home");
+}
+
+/*
+ * leader[i]: the first entry with entry i's key value (i itself for the
+ * first), DUP_NONE for no key. In every set of two or more, the
+ * established member (at most one: what was served had no collisions)
+ * keeps being served and the others are refused naming it; without one,
+ * all are refused.
+ */
+static int resolve(struct dup_ctx *c, enum dup_key k, const uint32_t *leader)
+{
+	size_t n = c->v->n;
+	uint32_t *est = malloc((n ? n : 1) * sizeof(*est)), *second = malloc((n ? n : 1) * sizeof(*second));
+	uint32_t *count = calloc(n ? n : 1, sizeof(*count));
+	const char *fold = k == DUP_NAME && c->kind != DIR_KIND_BINDING ? " (compared ignoring case)" : "";
+	char what[PROV_PATH_MAX + 16];
+	int r = 0;
+
+	if (!est || !second || !count) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		est[i] = second[i] = DUP_NONE;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t l = leader[i];
+
+		if (l == DUP_NONE)
+			continue;
+		count[l]++;
+		if (l != i && second[l] == DUP_NONE)
+			second[l] = (uint32_t)i;
+		if (est[l] == DUP_NONE && established(c, i, k))
+			est[l] = (uint32_t)i;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		uint32_t l = leader[i];
+
+		if (l == DUP_NONE || count[l] < 2 || est[l] == i)
+			continue;
+		dup_what(c, i, k, what, sizeof(what));
+		if (est[l] != DUP_NONE)
+			r = conflict(c->v, i, "%s is also another entry's%s: %s %s's, served before, who keeps it", what,
+				     fold, kind_word(c->kind), dup_name(c, est[l]));
+		else
+			r = conflict(c->v, i, "%s is also another entry's%s: %s %s's; neither was served before", what,
+				     fold, kind_word(c->kind), dup_name(c, l == i ? second[l] : l));
+	}
+out:
+	free(est);
+	free(second);
+	free(count);
+	return r;
+}
+
+/* leader[] for string keys (keys[i] NULL = no key). */
+static int str_leaders(const char *const *keys, size_t n, bool fold, uint32_t *leader)
 {
 	struct nametab t;
-	int r = nametab_init(&t, v->n, fold);
+	int r = nametab_init(&t, n, fold);
 
-	for (size_t i = 0; r == 0 && i < v->n; i++) {
+	for (size_t i = 0; r == 0 && i < n; i++) {
 		uint32_t first;
 
+		leader[i] = DUP_NONE;
 		if (!keys[i])
 			continue;
 		r = nametab_put(&t, keys[i], (uint32_t)i, &first);
-		if (r != -EEXIST)
-			continue;
-		r = refuse(v, first, "%s is also another entry's%s", what, fold ? " (compared ignoring case)" : "");
-		if (r == 0)
-			r = refuse(v, i, "%s is also another entry's%s", what, fold ? " (compared ignoring case)" : "");
+		leader[i] = r == -EEXIST ? first : (uint32_t)i;
+		if (r == -EEXIST)
+			r = 0;
 	}
 	nametab_free(&t);
 	return r;
 }
 
-static int refuse_duplicate_ids(struct verdicts *v, const uint32_t *ids, const char *what)
+static int num_leaders(const uint32_t *ids, size_t n, uint32_t *leader)
 {
 	struct idtab t;
-	int r = idtab_init(&t, v->n);
+	int r = idtab_init(&t, n);
 
-	for (size_t i = 0; r == 0 && i < v->n; i++) {
+	for (size_t i = 0; r == 0 && i < n; i++) {
 		uint32_t first;
 
 		r = idtab_put(&t, ids[i], (uint32_t)i, &first);
-		if (r != -EEXIST)
-			continue;
-		r = refuse(v, first, "%s %u is also another entry's", what, ids[i]);
-		if (r == 0)
-			r = refuse(v, i, "%s %u is also another entry's", what, ids[i]);
+		leader[i] = r == -EEXIST ? first : (uint32_t)i;
+		if (r == -EEXIST)
+			r = 0;
 	}
 	idtab_free(&t);
+	return r;
+}
+
+/* A uid/gid that another identity held (DESIGN invariant 14): the prior
+ * says who; when that identity is in this directory with the same id the
+ * collision rule above has decided already. cand_ids: this directory's
+ * stable ids -> index. */
+static int check_held(struct dup_ctx *c, size_t i, const struct nametab *cand_ids)
+{
+	const struct prior_entry *e = prior_by_num(c->pr, c->kind, dup_num(c, i));
+	const char *what = c->kind == DIR_KIND_USER ? "uid" : "gid";
+	char when[64];
+	uint32_t j;
+
+	if (!e || prior_same_identity(e, dup_id(c, i), dup_name(c, i)))
+		return 0;
+	if (e->id && nametab_get(cand_ids, e->id, &j) && dup_num(c, j) == e->num)
+		return 0;
+	if (e->gone_at > 0) {
+		time_t t = (time_t)e->gone_at;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "gone since %Y-%m-%dT%H:%M:%SZ", &tm);
+	} else {
+		snprintf(when, sizeof(when), "gone with this pull");
+	}
+	return conflict(c->v, i,
+			"%s %u belonged to %s %s (%s): held for that identity during retention and id_quarantine",
+			what, e->num, kind_word(c->kind), e->name ? e->name : "?", when);
+}
+
+static int held_ids(struct dup_ctx *c)
+{
+	struct nametab ids;
+	int r = nametab_init(&ids, c->v->n, false);
+
+	for (size_t i = 0; r == 0 && i < c->v->n; i++) {
+		const char *id = dup_id(c, i);
+
+		if (id && nametab_put(&ids, id, (uint32_t)i, NULL) == -ENOMEM)
+			r = -ENOMEM;
+	}
+	for (size_t i = 0; r == 0 && i < c->v->n; i++)
+		if (!c->v->why[i])
+			r = check_held(c, i, &ids);
+	nametab_free(&ids);
 	return r;
 }
 
 /*
  * Step 2, for users or groups: names (ignoring case), central ids and
  * uids/gids over all entries; for users also homes, over the entries still
- * in (a refused entry's home was never derived).
+ * in (a refused entry's home was never derived); then ids held by an
+ * identity that went.
  */
-static int entry_duplicates(const struct directory *d, enum dir_entry_kind kind, struct verdicts *v)
+static int entry_duplicates(const struct directory *d, enum dir_entry_kind kind, const struct prior *pr,
+			    struct verdicts *v)
 {
+	struct dup_ctx c = { .d = d, .kind = kind, .pr = pr, .v = v };
 	bool users = kind == DIR_KIND_USER;
 	const char **keys = calloc(v->n ? v->n : 1, sizeof(*keys));
 	uint32_t *ids = calloc(v->n ? v->n : 1, sizeof(*ids));
+	uint32_t *leader = calloc(v->n ? v->n : 1, sizeof(*leader));
 	int r = -ENOMEM;
 
-	if (!keys || !ids)
+	if (!keys || !ids || !leader)
 		goto out;
 	for (size_t i = 0; i < v->n; i++)
 		keys[i] = users ? d->users[i].name : d->groups[i].name;
-	r = refuse_duplicates(v, keys, true, "name");
+	r = str_leaders(keys, v->n, true, leader);
+	if (r == 0)
+		r = resolve(&c, DUP_NAME, leader);
 	for (size_t i = 0; i < v->n; i++)
 		keys[i] = users ? d->users[i].id : d->groups[i].id;
 	if (r == 0)
-		r = refuse_duplicates(v, keys, false, "id");
+		r = str_leaders(keys, v->n, false, leader);
+	if (r == 0)
+		r = resolve(&c, DUP_ID, leader);
 	for (size_t i = 0; i < v->n; i++)
 		ids[i] = users ? d->users[i].uid : d->groups[i].gid;
 	if (r == 0)
-		r = refuse_duplicate_ids(v, ids, users ? "uid" : "gid");
-	if (!users)
-		goto out;
-	for (size_t i = 0; i < v->n; i++)
-		keys[i] = v->why[i] ? NULL : d->users[i].home;
+		r = num_leaders(ids, v->n, leader);
 	if (r == 0)
-		r = refuse_duplicates(v, keys, false, "home");
+		r = resolve(&c, DUP_NUM, leader);
+	if (users) {
+		for (size_t i = 0; i < v->n; i++)
+			keys[i] = v->why[i] ? NULL : d->users[i].home;
+		if (r == 0)
+			r = str_leaders(keys, v->n, false, leader);
+		if (r == 0)
+			r = resolve(&c, DUP_HOME, leader);
+	}
+	if (r == 0)
+		r = held_ids(&c);
 out:
 	free(keys);
 	free(ids);
+	free(leader);
 	return r;
 }
 
@@ -403,6 +621,17 @@ static int user_shell(struct directory *d, size_t i, const struct admit_policy *
 	return u->shell ? 0 : -ENOMEM;
 }
 
+/* Drops key k of user u (outcome corrected, the reason named): a key
+ * sshkey_check() (sshkey.c) does not accept as a plain key is dropped,
+ * the user's other keys staying served. The caller frees the string. */
+static int drop_key(struct directory *d, const struct dir_user *u, size_t k, const char *why)
+{
+	char note[PROV_REASON_MAX];
+
+	snprintf(note, sizeof(note), "ssh_keys[%zu] %s: dropped", k, why);
+	return directory_add_note(d, DIR_KIND_USER, u->name, note);
+}
+
 static int user_keys(struct directory *d, size_t i, const struct admit_policy *p)
 {
 	enum sshkey_options opts = p->key_options_restrict ? SSHKEY_OPTIONS_RESTRICT : SSHKEY_OPTIONS_NONE;
@@ -412,7 +641,6 @@ static int user_keys(struct directory *d, size_t i, const struct admit_policy *p
 
 	for (size_t k = 0; k < u->ssh_keys.n; k++) {
 		const char *why = sshkey_check(u->ssh_keys.v[k], opts);
-		char note[PROV_REASON_MAX];
 
 		if (!why && out >= PROV_SSH_KEYS_MAX)
 			why = "is over the limit of 64 keys";
@@ -420,9 +648,8 @@ static int user_keys(struct directory *d, size_t i, const struct admit_policy *p
 			u->ssh_keys.v[out++] = u->ssh_keys.v[k];
 			continue;
 		}
-		snprintf(note, sizeof(note), "ssh_keys[%zu] %s: dropped", k, why);
 		if (r == 0)
-			r = directory_add_note(d, DIR_KIND_USER, u->name, note);
+			r = drop_key(d, u, k, why);
 		free(u->ssh_keys.v[k]);
 	}
 	u->ssh_keys.n = out;
@@ -451,7 +678,8 @@ static int user_corrections(struct directory *d, const struct admit_policy *p)
 
 /* Users; the names of the refused ones are copied to refused_names, so
  * groups named after them can be refused too. */
-static int admit_users(struct directory *d, const struct admit_policy *p, struct dir_strv *refused_names)
+static int admit_users(struct directory *d, const struct admit_policy *p, const struct prior *pr,
+		       struct dir_strv *refused_names)
 {
 	struct verdicts v = { 0 };
 	int r = verdicts_init(&v, d->n_users);
@@ -459,7 +687,7 @@ static int admit_users(struct directory *d, const struct admit_policy *p, struct
 	for (size_t i = 0; r == 0 && i < d->n_users; i++)
 		r = check_user(&d->users[i], &v, i, p);
 	if (r == 0)
-		r = entry_duplicates(d, DIR_KIND_USER, &v);
+		r = entry_duplicates(d, DIR_KIND_USER, pr, &v);
 	for (size_t i = 0; r == 0 && i < d->n_users; i++)
 		if (v.why[i] && d->users[i].name)
 			r = dir_strv_push(refused_names, d->users[i].name);
@@ -504,8 +732,10 @@ static int check_group(const struct directory *d, struct verdicts *v, size_t i, 
 	r = check_gid(v, i, g->name, g->gid, p);
 	if (r < 0 || v->why[i])
 		return r;
+	/* snapshot.c rejects such a directory whole before admission; a
+	 * caller that did not check gets an error, never a silent drop. */
 	if (g->members.n > PROV_GROUP_MEMBERS_MAX)
-		return refuse(v, i, "has %zu members, over the limit of %u", g->members.n, PROV_GROUP_MEMBERS_MAX);
+		return -E2BIG;
 	return check_group_vs_users(d, v, i, served_fold, refused_fold);
 }
 
@@ -614,7 +844,8 @@ static int group_table(const struct directory *d, struct nametab *t)
 	return r;
 }
 
-static int admit_groups(struct directory *d, const struct admit_policy *p, const struct dir_strv *refused_users)
+static int admit_groups(struct directory *d, const struct admit_policy *p, const struct prior *pr,
+			const struct dir_strv *refused_users)
 {
 	struct nametab served_fold, served, refused_fold;
 	struct verdicts v = { 0 };
@@ -633,7 +864,7 @@ static int admit_groups(struct directory *d, const struct admit_policy *p, const
 	for (size_t i = 0; r == 0 && i < d->n_groups; i++)
 		r = check_group(d, &v, i, p, &served_fold, &refused_fold);
 	if (r == 0)
-		r = entry_duplicates(d, DIR_KIND_GROUP, &v);
+		r = entry_duplicates(d, DIR_KIND_GROUP, pr, &v);
 	if (r == 0)
 		r = settle(d, DIR_KIND_GROUP, &v);
 	verdicts_free(&v);
@@ -729,9 +960,15 @@ static int admit_bindings(struct directory *d)
 	if (!names && r == 0)
 		r = -ENOMEM;
 	if (r == 0) {
+		struct dup_ctx c = { .d = d, .kind = DIR_KIND_BINDING, .v = &v };
+		uint32_t *leader = calloc(v.n ? v.n : 1, sizeof(*leader));
+
 		for (size_t i = 0; i < v.n; i++)
 			names[i] = d->bindings[i].name;
-		r = refuse_duplicates(&v, names, false, "name");
+		r = leader ? str_leaders(names, v.n, false, leader) : -ENOMEM;
+		if (r == 0)
+			r = resolve(&c, DUP_NAME, leader);
+		free(leader);
 	}
 	free(names);
 	if (r == 0)
@@ -765,16 +1002,21 @@ static bool policy_valid(const struct admit_policy *p)
 int admit_directory(struct directory *d, const struct admit_policy *p)
 {
 	struct dir_strv refused_users = { 0 };
+	struct prior pr;
 	int r;
 
 	/* A home_base of "/" would make /etc a valid home. */
 	if (!d || !policy_valid(p))
 		return -EINVAL;
-	r = admit_users(d, p, &refused_users);
+	r = prior_build(&pr, p->prev, p->known, p->n_known);
+	if (r < 0)
+		return r;
+	r = admit_users(d, p, &pr, &refused_users);
 	if (r == 0)
-		r = admit_groups(d, p, &refused_users);
+		r = admit_groups(d, p, &pr, &refused_users);
 	if (r == 0)
 		r = admit_bindings(d);
 	dir_strv_free(&refused_users);
+	prior_free(&pr);
 	return r;
 }

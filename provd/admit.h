@@ -13,6 +13,7 @@
 
 #include "directory.h"
 #include "localdb.h"
+#include "prior.h"
 
 struct admit_policy {
 	uint32_t min_id;
@@ -30,9 +31,26 @@ struct admit_policy {
 	 * NULL / 0 = none. */
 	const char *reserved_group;
 	uint32_t reserved_gid;
+	/* What was served before (prior.h): the snapshot served now, and the
+	 * id ledger's entries (live ones count only without prev, at
+	 * start-up; gone ones hold their ids). NULL / 0 = nothing: then
+	 * every collision refuses all its entries. */
+	const struct directory *prev;
+	const struct prior_entry *known;
+	size_t n_known;
 };
 
-/* 0; -EINVAL when the policy itself is unusable (no localdb, home_base or
+/* Collisions (README "Validation rules"): an entry that collides with an
+ * established one (served before with that same name, home, uid or gid)
+ * is refused as DIR_CONFLICT naming it, and the established one is served
+ * unchanged; when none of the colliding entries was served before, all
+ * are refused (DIR_CONFLICT), so the result never depends on the order of
+ * the source. A uid/gid held by another identity in the prior (gone, in
+ * quarantine) refuses the entry that claims it (DIR_CONFLICT).
+ *
+ * -E2BIG when a group has more than PROV_GROUP_MEMBERS_MAX members (the
+ * directory is to be rejected whole: snapshot.c says so first);
+ * 0; -EINVAL when the policy itself is unusable (no localdb, home_base or
  * default_shell not an absolute path, home_base "/"); or -ENOMEM (then d
  * may hold partial refusals and half-admitted entries: the caller drops it).
  * After 0, every string of every entry is non-NULL and the rules listed in

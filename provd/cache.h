@@ -35,7 +35,7 @@
 #define CACHE_MAGIC "PROVCACH"
 #define CACHE_FORMAT_VERSION 1u
 #define CACHE_HEADER_SIZE 48u
-#define CACHE_PAYLOAD_MAX (64u << 20) /* = DOC_MAX_BYTES */
+#define CACHE_PAYLOAD_MAX (512u << 20) /* = DOC_MAX_BYTES */
 
 struct cache_info {
 	uint64_t serial;

@@ -109,6 +109,7 @@ static const struct key_def keys[] = {
 	{ "accounts", "group_file", K_PATH, F(group_file), 0, 0 },
 	{ "accounts", "sudo_group", K_NAME, F(sudo_group), 0, 0 },
 	{ "accounts", "sudo_gid", K_ID, F(sudo_gid), 1, INT32_MAX },
+	{ "accounts", "id_quarantine", K_DUR_S, F(id_quarantine_s), 0, 3650 * DAY_S },
 	{ "login", "skel_dir", K_PATH, F(skel_dir), 0, 0 },
 	{ "login", "home_mode", K_MODE, F(home_mode), 0, 0755 },
 	{ "login", "keys_user", K_NAME, F(keys_user), 0, 0 },
@@ -189,6 +190,7 @@ int config_defaults(struct prov_config *cfg)
 	c.home_mode = 0700;
 	c.end_sessions = true;
 	c.deprovisioned_retention_s = 30 * 24 * 3600;
+	c.id_quarantine_s = 365 * 24 * 3600;
 	c.connect_timeout_ms = 10000;
 	c.timeout_ms = 60000;
 	c.max_bytes = 64u << 20;

@@ -75,6 +75,7 @@ struct prov_config {
 	char *group_file;               /* group_file = /etc/group (local groups) */
 	char *sudo_group;               /* sudo_group = prov-sudo */
 	uint32_t sudo_gid;              /* sudo_gid = 29999 */
+	unsigned id_quarantine_s;       /* id_quarantine = 365d (ids of identities that went) */
 
 	/* [login] (the login path: provd/login_handlers.h, sessions.h) */
 	char *skel_dir;                 /* skel_dir = /etc/skel */

@@ -141,7 +141,7 @@ struct dir_binding *directory_add_binding(struct directory *d)
 }
 
 static int add_refusal(struct directory *d, enum dir_entry_kind kind, const char *name, const char *reason,
-		       bool corrected)
+		       enum dir_outcome outcome)
 {
 	char name_buf[PROV_NAME_MAX * 4], reason_buf[PROV_REASON_MAX];
 	struct dir_refusal *r;
@@ -152,7 +152,8 @@ static int add_refusal(struct directory *d, enum dir_entry_kind kind, const char
 	sanitize_for_log(reason ? reason : "", reason_buf, sizeof(reason_buf));
 	r = &d->refused[d->n_refused];
 	r->kind = kind;
-	r->corrected = corrected;
+	r->outcome = outcome;
+	r->corrected = outcome == DIR_CORRECTED;
 	r->name = strdup(name_buf);
 	r->reason = strdup(reason_buf);
 	if (!r->name || !r->reason) {
@@ -166,12 +167,86 @@ static int add_refusal(struct directory *d, enum dir_entry_kind kind, const char
 
 int directory_add_refusal(struct directory *d, enum dir_entry_kind kind, const char *name, const char *reason)
 {
-	return add_refusal(d, kind, name, reason, false);
+	return add_refusal(d, kind, name, reason, DIR_REFUSED);
 }
 
 int directory_add_note(struct directory *d, enum dir_entry_kind kind, const char *name, const char *reason)
 {
-	return add_refusal(d, kind, name, reason, true);
+	return add_refusal(d, kind, name, reason, DIR_CORRECTED);
+}
+
+int directory_add_conflict(struct directory *d, enum dir_entry_kind kind, const char *name, const char *reason)
+{
+	return add_refusal(d, kind, name, reason, DIR_CONFLICT);
+}
+
+size_t directory_count_outcome(const struct directory *d, enum dir_outcome o)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; d && i < d->n_refused; i++)
+		n += d->refused[i].outcome == o;
+	return n;
+}
+
+const char *dir_outcome_name(enum dir_outcome o)
+{
+	switch (o) {
+	case DIR_REFUSED:
+		return "refused";
+	case DIR_CORRECTED:
+		return "corrected";
+	case DIR_CONFLICT:
+		return "conflict";
+	}
+	return "refused";
+}
+
+static int cmp_refusal(const void *pa, const void *pb)
+{
+	const struct dir_refusal *a = *(const struct dir_refusal *const *)pa;
+	const struct dir_refusal *b = *(const struct dir_refusal *const *)pb;
+	int c;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->outcome != b->outcome)
+		return a->outcome < b->outcome ? -1 : 1;
+	c = strcmp(a->name, b->name);
+	return c ? c : strcmp(a->reason, b->reason);
+}
+
+/* The records of d, sorted (NULL on ENOMEM). */
+static const struct dir_refusal **sorted_refusals(const struct directory *d)
+{
+	const struct dir_refusal **v = calloc(d->n_refused ? d->n_refused : 1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < d->n_refused; i++)
+		v[i] = &d->refused[i];
+	qsort(v, d->n_refused, sizeof(*v), cmp_refusal);
+	return v;
+}
+
+bool directory_same_refusals(const struct directory *a, const struct directory *b)
+{
+	const struct dir_refusal **va, **vb;
+	size_t na = a ? a->n_refused : 0, nb = b ? b->n_refused : 0;
+	bool same = true;
+
+	if (na != nb)
+		return false;
+	if (na == 0)
+		return true;
+	va = sorted_refusals(a);
+	vb = sorted_refusals(b);
+	same = va && vb;
+	for (size_t i = 0; same && i < na; i++)
+		same = cmp_refusal(&va[i], &vb[i]) == 0;
+	free(va);
+	free(vb);
+	return same;
 }
 
 void directory_remove_user(struct directory *d, size_t i)

@@ -64,15 +64,25 @@ enum dir_entry_kind {
 	DIR_KIND_BINDING,
 };
 
+/* What admission did with an entry it has something to say about (README
+ * "Validation rules"). Each outcome has its own journal event and counter. */
+enum dir_outcome {
+	DIR_REFUSED = 0,   /* not served: the entry itself is bad */
+	DIR_CORRECTED = 1, /* served, with the fix reason names */
+	DIR_CONFLICT = 2,  /* not served: it collides with another entry */
+};
+
 /* An entry the admission rules refused: kept for status and audit. With
  * corrected set it is a note instead: the entry is served, but something in
  * it was replaced or dropped (a shell not in /etc/shells, an unknown group
- * member), and reason says what. */
+ * member), and reason says what. corrected is outcome == DIR_CORRECTED,
+ * kept for the readers that only ask "served or not". */
 struct dir_refusal {
 	enum dir_entry_kind kind;
 	char *name;   /* as given (sanitised for printing: see validate.h) */
 	char *reason; /* one line, e.g. "uid 0 is reserved" */
 	bool corrected;
+	enum dir_outcome outcome;
 };
 
 struct dir_index; /* private to directory.c */
@@ -109,6 +119,17 @@ struct dir_binding *directory_add_binding(struct directory *d);
 int directory_add_refusal(struct directory *d, enum dir_entry_kind kind, const char *name, const char *reason);
 /* The same, with corrected = true. */
 int directory_add_note(struct directory *d, enum dir_entry_kind kind, const char *name, const char *reason);
+/* The same, with outcome DIR_CONFLICT (not served). */
+int directory_add_conflict(struct directory *d, enum dir_entry_kind kind, const char *name, const char *reason);
+
+/* How many records of d have outcome o. */
+size_t directory_count_outcome(const struct directory *d, enum dir_outcome o);
+/* "refused", "corrected", "conflict" (also the journal event suffix). */
+const char *dir_outcome_name(enum dir_outcome o);
+/* True when a and b (either may be NULL: no records) hold the same records
+ * (kind, name, reason, outcome), in any order: a pull whose only news is
+ * in its refusals is news all the same. -ENOMEM is reported as false. */
+bool directory_same_refusals(const struct directory *a, const struct directory *b);
 
 /* Remove entry i, freeing its strings (order of the rest is kept). */
 void directory_remove_user(struct directory *d, size_t i);

@@ -237,6 +237,7 @@ static int enum_page(struct dispatch_ctx *ctx, struct prov_reader *req, struct p
 		return PROV_ST_INTERNAL;
 	for (i = cursor; i < total && n < PROV_ENUM_PAGE_MAX; i++) {
 		size_t before = reply->len;
+		bool over;
 
 		if (groups && i == d->n_groups) {
 			if (sudogroup_put(ctx, reply) != PROV_ST_OK && !reply->err) {
@@ -250,7 +251,8 @@ static int enum_page(struct dispatch_ctx *ctx, struct prov_reader *req, struct p
 		} else if (!put_removed_enum(ctx, reply, i - d->n_users)) {
 			continue; /* expired, or its name or uid is served again */
 		}
-		if (reply->err == -EMSGSIZE || reply->len - PROV_HEADER_SIZE > PROV_MAX_BODY) {
+		over = !reply->err && reply->len - PROV_HEADER_SIZE > PROV_MAX_BODY;
+		if (reply->err == -EMSGSIZE || (over && (n > 0 || !groups))) {
 			reply->len = before; /* does not fit: it opens the next page */
 			reply->err = 0;
 			break;
@@ -263,6 +265,10 @@ static int enum_page(struct dispatch_ctx *ctx, struct prov_reader *req, struct p
 			continue;
 		}
 		n++;
+		if (over) {
+			i++; /* a group too big for a page of its own kind: alone */
+			break;
+		}
 	}
 	if (i < total && n == 0 && i == cursor)
 		return PROV_ST_INTERNAL; /* one record larger than a page: never loop the client */
@@ -361,7 +367,10 @@ static void status_refusals(struct pairs *p, const struct directory *d)
 			return;
 		}
 		snprintf(key, sizeof(key), "refused.%zu", i + 1);
-		pair(p, key, "%s %s: %s", kind_name(d->refused[i].kind), d->refused[i].name ? d->refused[i].name : "?",
+		pair(p, key, "%s %s%s: %s", kind_name(d->refused[i].kind), d->refused[i].name ? d->refused[i].name : "?",
+		     d->refused[i].outcome == DIR_CORRECTED  ? " (corrected, served)"
+		     : d->refused[i].outcome == DIR_CONFLICT ? " (conflict, not served)"
+							     : "",
 		     d->refused[i].reason ? d->refused[i].reason : "?");
 	}
 }
@@ -444,7 +453,10 @@ static int h_status(struct dispatch_ctx *ctx, struct prov_reader *req, struct pr
 	pair(&p, "users", "%zu", d ? d->n_users : 0);
 	pair(&p, "groups", "%zu", d ? d->n_groups : 0);
 	pair(&p, "bindings", "%zu", d ? d->n_bindings : 0);
-	pair(&p, "refused", "%zu", d ? d->n_refused : 0);
+	/* The three outcomes of admission (README "Validation rules"). */
+	pair(&p, "refused", "%zu", directory_count_outcome(d, DIR_REFUSED));
+	pair(&p, "corrected", "%zu", directory_count_outcome(d, DIR_CORRECTED));
+	pair(&p, "conflict", "%zu", directory_count_outcome(d, DIR_CONFLICT));
 	/* For provctl doctor: whom the keys are for, which group sudoers needs. */
 	pair(&p, "keys_user", "%s", st->cfg.keys_user);
 	pair(&p, "sudo_group", "%s", st->cfg.sudo_group);
@@ -530,6 +542,9 @@ int dispatch_request(struct prov_state *st, const struct dispatch_peer *peer, co
 	}
 	if (status != PROV_ST_OK)
 		prov_writer_begin(w); /* non-OK replies carry no body */
+	/* Only a group reply may pass PROV_MAX_BODY: clients refuse the rest. */
+	if (w->len - PROV_HEADER_SIZE > prov_reply_body_max(hdr->type))
+		w->err = -EMSGSIZE;
 	if (prov_writer_finish(w, hdr->type, (uint32_t)status) < 0) {
 		status = PROV_ST_INTERNAL;
 		prov_writer_begin(w);

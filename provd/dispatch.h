@@ -77,7 +77,7 @@ struct dispatch_table {
 extern const struct dispatch_table dispatch_lookup_table;
 
 /* The capacity a reply buffer must have: any reply fits. */
-#define DISPATCH_REPLY_CAP (PROV_HEADER_SIZE + PROV_MAX_BODY)
+#define DISPATCH_REPLY_CAP (PROV_HEADER_SIZE + PROV_MAX_REPLY_BODY)
 
 /* NULL for an opcode nobody serves. */
 const struct dispatch_entry *dispatch_find(uint16_t opcode);

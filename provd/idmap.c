@@ -125,6 +125,17 @@ int idmap_assign(struct idmap_entry *e, size_t n, const struct idmap_prev *prev,
 			goto oom;
 		x->id = id;
 	}
+	/* Rule 2b: an id of prev that its key does not keep (the key is gone,
+	 * or has another id now) is still held for that identity: the caller
+	 * lists such ids only while they are quarantined. */
+	for (size_t i = 0; i < n_prev; i++) {
+		uint32_t ki;
+
+		if (nametab_get(&keys, prev[i].key, &ki) && e[ki].id == prev[i].id)
+			continue;
+		if (idtab_put(&taken, prev[i].id, 0, NULL) == -ENOMEM)
+			goto oom;
+	}
 	/* Rule 3. */
 	for (size_t k = 0; k < n_derive; k++) {
 		struct idmap_entry *x = &e[order[k]];

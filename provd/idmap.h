@@ -11,6 +11,11 @@
  *     explicit id now claims it: an id never changes while its owner exists.
  *     Among entries claiming the same previous id, the bytewise smallest
  *     key keeps it.
+ *     An id of prev that its key does not keep (the key is absent, or it
+ *     has another id now) is never derived for another key: the caller
+ *     passes such entries (the id ledger's, idledger.h) only while their
+ *     ids are quarantined, and they are held for the identity that had
+ *     them (DESIGN invariant 14).
  *  3. Every other entry, in bytewise order of its key, gets its home slot
  *     min + fnv1a64(key) mod (max - min + 1), or the next free id after it
  *     (linear probe, wrapping inside the range).

@@ -8,6 +8,8 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/docparse.c
   ${CMAKE_CURRENT_LIST_DIR}/docscan.c
   ${CMAKE_CURRENT_LIST_DIR}/localdb.c
+  ${CMAKE_CURRENT_LIST_DIR}/prior.c
+  ${CMAKE_CURRENT_LIST_DIR}/idledger.c
   ${CMAKE_CURRENT_LIST_DIR}/admit.c
   ${CMAKE_CURRENT_LIST_DIR}/sshkey.c
   ${CMAKE_CURRENT_LIST_DIR}/snapshot.c

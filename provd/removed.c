@@ -213,6 +213,11 @@ int removed_open(const char *state_dir, struct removed_users **ret)
 		free(r);
 		return -ENOMEM;
 	}
+	e = idledger_open(state_dir, &r->ledger);
+	if (e < 0) {
+		removed_free(r);
+		return e;
+	}
 	snprintf(path, sizeof(path), "%s/%s", state_dir, REMOVED_FILE_NAME);
 	e = load(r, path, why, sizeof(why));
 	if (e < 0 && e != -ENOENT) {
@@ -236,6 +241,7 @@ void removed_free(struct removed_users *r)
 		return;
 	users_free(r->v, r->n);
 	users_free(r->known, r->n_known);
+	idledger_free(r->ledger);
 	free(r->state_dir);
 	free(r);
 }
@@ -365,6 +371,8 @@ int removed_update(struct removed_users *r, const struct directory *d, const str
 	prune(r, d, cfg, now, local, &changed);
 	localdb_free(local);
 	e = remember(r, d);
+	if (e == 0)
+		e = idledger_update(r->ledger, d, now, removed_hold_s(cfg));
 	if (e < 0)
 		return e;
 	if (changed) {
@@ -375,6 +383,32 @@ int removed_update(struct removed_users *r, const struct directory *d, const str
 				  r->state_dir, REMOVED_FILE_NAME, strerror(-e));
 	}
 	return 0;
+}
+
+uint32_t removed_hold_s(const struct prov_config *cfg)
+{
+	return cfg->id_quarantine_s > cfg->deprovisioned_retention_s ? cfg->id_quarantine_s
+								      : cfg->deprovisioned_retention_s;
+}
+
+int removed_prior(const struct removed_users *r, const struct prov_config *cfg, int64_t now, struct prior_entry **v,
+		  size_t *n)
+{
+	int e;
+
+	if (!r)
+		return 0;
+	e = idledger_held(r->ledger, now, removed_hold_s(cfg), v, n);
+	for (size_t i = 0; e == 0 && i < r->n; i++) {
+		const struct removed_user *u = &r->v[i];
+
+		if (now - u->removed_at >= (int64_t)cfg->deprovisioned_retention_s)
+			continue;
+		e = prior_entries_push(v, n,
+				       &(struct prior_entry){ DIR_KIND_USER, NULL, u->name, u->home, u->uid,
+							      u->removed_at > 0 ? u->removed_at : 1 });
+	}
+	return e;
 }
 
 static bool in_retention(const struct removed_user *u, int64_t now, uint32_t retention_s)

@@ -19,10 +19,12 @@
  * changes, and read back with the same trust rules as the cache (owned by
  * root or provd's euid, no group/other write, every field validated again).
  *
- * Limitation: the directory may still give a removed user's uid to a new
- * user within the retention. Lookups by uid then answer the live user, and
- * the reuse is logged (uid_reused); refusing the new user would need the
- * admission rules to know this list.
+ * A removed user's uid is not given to anyone else meanwhile (DESIGN
+ * invariant 14): the id ledger (idledger.h, kept here and updated with the
+ * list) holds every served uid and gid for its identity during retention
+ * and [accounts] id_quarantine, and removed_prior() hands both to
+ * admission, which refuses a newcomer claiming one (conflict). So a
+ * lingering removed user and a live one never share a uid.
  */
 #ifndef PROV_REMOVED_H
 #define PROV_REMOVED_H
@@ -32,6 +34,8 @@
 
 #include "config.h"
 #include "directory.h"
+#include "idledger.h"
+#include "prior.h"
 
 #define REMOVED_FILE_NAME "removed-users"
 
@@ -50,6 +54,7 @@ struct removed_users {
 	struct removed_user *known; /* the users of the last snapshot seen */
 	size_t n_known;
 	char *state_dir;
+	struct idledger *ledger;
 };
 
 /* Reads <state_dir>/removed-users if there is one. A file that cannot be
@@ -63,6 +68,17 @@ void removed_free(struct removed_users *r);
  * change, and rewrites the file when the list changed. 0 or -ENOMEM.
  */
 int removed_update(struct removed_users *r, const struct directory *d, const struct prov_config *cfg, int64_t now);
+
+/* How long an id stays with its identity after it went:
+ * max(id_quarantine, deprovisioned_retention). */
+uint32_t removed_hold_s(const struct prov_config *cfg);
+
+/* Appends to *v (n entries; prior_entries_free()) what admission must know
+ * about the past (prior.h): the ledger's held entries and the removed users
+ * still retained (matched by name: the list has no stable ids). r may be
+ * NULL (nothing). 0 or -ENOMEM. */
+int removed_prior(const struct removed_users *r, const struct prov_config *cfg, int64_t now, struct prior_entry **v,
+		  size_t *n);
 
 /* A removed user still served at now (within retention_s), by name or uid;
  * NULL when none. r may be NULL. The caller asks the snapshot first. */

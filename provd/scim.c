@@ -734,48 +734,6 @@ static size_t *sorted_order(void *recs, size_t n, int (*cmp)(const void *, const
 	return order;
 }
 
-/* SCIM userNames are case-insensitive: two users whose names differ only
- * in case would be one account to SCIM and two to us. Refuse both. */
-static int refuse_case_conflicts(struct scim_sync *s, const size_t *order)
-{
-	struct nametab names;
-	bool *conflict = calloc(s->n_users ? s->n_users : 1, sizeof(*conflict));
-	int r = 0;
-
-	if (!conflict || nametab_init(&names, s->n_users, true) < 0) {
-		free(conflict);
-		return -ENOMEM;
-	}
-	for (size_t k = 0; k < s->n_users; k++) {
-		size_t i = order[k];
-		uint32_t first;
-
-		if (s->users[i].refused)
-			continue;
-		r = nametab_put(&names, s->users[i].name, (uint32_t)i, &first);
-		if (r == -EEXIST) {
-			conflict[first] = conflict[i] = true;
-			r = 0;
-		} else if (r < 0) {
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < s->n_users; i++) {
-		if (!conflict[i])
-			continue;
-		s->users[i].refused = strdup("userName differs only in case from another user's "
-					     "(SCIM userNames are case-insensitive)");
-		if (!s->users[i].refused) {
-			r = -ENOMEM;
-			goto out;
-		}
-	}
-out:
-	nametab_free(&names);
-	free(conflict);
-	return r;
-}
-
 struct id_keys {
 	struct idmap_entry *e;
 	char **keys;
@@ -921,9 +879,10 @@ int scim_sync_finish(struct scim_sync *s, const struct idmap_prev *prev, size_t 
 	group_slot = calloc(s->n_groups ? s->n_groups : 1, sizeof(*group_slot));
 	if (!uorder || !gorder || !user_slot || !group_slot)
 		goto out;
-	r = refuse_case_conflicts(s, uorder);
-	if (r < 0)
-		goto out;
+	/* userNames differing only in case (SCIM compares them ignoring
+	 * case) are left to admission, which folds case too and keeps the
+	 * one served before (admit.h): refusing both here let anyone who
+	 * can create a user take an established one down (issue 9 §3). */
 	r = assign_ids(s, prev, n_prev, user_slot, group_slot, &keys, err, errsz);
 	if (r == -ENOMEM)
 		goto out;

@@ -9,8 +9,9 @@
  * a resource naming one attribute twice in two spellings is refused, a
  * page doing so is malformed: see scimattr.h):
  *  - login name: userName (SCIM compares it case-insensitively, so two
- *    users whose names differ only in case are a conflict: both are
- *    refused); with strip_domain, "alice@example.com" gives "alice";
+ *    users whose names differ only in case are a conflict, decided by
+ *    admission: the one served before stays, else both are refused);
+ *    with strip_domain, "alice@example.com" gives "alice";
  *  - active: a boolean, or the strings "true"/"false" in any case (one
  *    major IdP sends "False"); absent means active;
  *  - POSIX attributes from a schema extension, looked up as the object

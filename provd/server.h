@@ -56,7 +56,11 @@
  */
 #define SERVER_PRIVATE_MAX 128u
 #define SERVER_FD_RESERVE  64u
-#define SERVER_PINNED_MAX  (64u * 1024 * 1024)
+/* 64 MiB for the many small replies, plus two group replies of the largest
+ * size (PROV_MAX_REPLY_BODY, 96 MiB: a group of 2^21 members): a group
+ * record of an all-staff group is pinned whole while its reader drains it,
+ * and two programs asking for it at once must not drop one of them. */
+#define SERVER_PINNED_MAX  (256u * 1024 * 1024)
 
 struct server;
 

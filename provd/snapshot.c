@@ -11,6 +11,7 @@
 #include "docparse.h"
 #include "errbuf.h"
 #include "localdb.h"
+#include "prov/protocol.h"
 #include "snapshot.h"
 
 /* Linker symbols around the embedded packaging/demo-directory.json
@@ -27,23 +28,55 @@ const char *demo_document(size_t *ret_len)
 int snapshot_build(const struct prov_config *cfg, const char *doc, size_t len, struct directory **ret, char *err,
 		   size_t errsz)
 {
+	return snapshot_build_prior(cfg, NULL, doc, len, ret, err, errsz);
+}
+
+int snapshot_admit(const struct prov_config *cfg, struct directory *d, struct directory **ret, char *err,
+		   size_t errsz)
+{
+	return snapshot_admit_prior(cfg, NULL, d, ret, err, errsz);
+}
+
+int snapshot_build_prior(const struct prov_config *cfg, const struct snapshot_prior *prior, const char *doc,
+			 size_t len, struct directory **ret, char *err, size_t errsz)
+{
 	struct directory *d = NULL;
 	int r;
 
 	r = docparse(doc, len, &d, err, errsz);
 	if (r < 0)
 		return r;
-	return snapshot_admit(cfg, d, ret, err, errsz);
+	return snapshot_admit_prior(cfg, prior, d, ret, err, errsz);
 }
 
-int snapshot_admit(const struct prov_config *cfg, struct directory *d, struct directory **ret, char *err,
-		   size_t errsz)
+/* Limits that no entry may pass without rejecting the whole pull: serving
+ * a group without some of its members would silently take a grant away
+ * from them (issue 9 §6), refusing it would take it from all. */
+static int check_limits(const struct directory *d, char *err, size_t errsz)
+{
+	for (size_t i = 0; i < d->n_groups; i++)
+		if (d->groups[i].members.n > PROV_GROUP_MEMBERS_MAX) {
+			errbuf_set(err, errsz,
+				   "group %.64s has %zu members, over the limit of %u: the whole directory is "
+				   "rejected rather than serve it without some of them",
+				   d->groups[i].name ? d->groups[i].name : "?", d->groups[i].members.n,
+				   PROV_GROUP_MEMBERS_MAX);
+			return -E2BIG;
+		}
+	return 0;
+}
+
+int snapshot_admit_prior(const struct prov_config *cfg, const struct snapshot_prior *prior, struct directory *d,
+			 struct directory **ret, char *err, size_t errsz)
 {
 	struct dir_strv shells = { 0 };
 	struct localdb *local = NULL;
 	struct admit_policy policy;
 	int r;
 
+	r = check_limits(d, err, errsz);
+	if (r < 0)
+		goto out;
 	r = localdb_load(cfg->passwd_file, cfg->group_file, &local, err, errsz);
 	if (r < 0)
 		goto out;
@@ -67,6 +100,9 @@ int snapshot_admit(const struct prov_config *cfg, struct directory *d, struct di
 		.reserved_gid = cfg->sudo_gid,
 		.shells = &shells,
 		.local = local,
+		.prev = prior ? prior->prev : NULL,
+		.known = prior ? prior->known : NULL,
+		.n_known = prior ? prior->n_known : 0,
 	};
 	r = admit_directory(d, &policy);
 	if (r == -EINVAL) {

@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "log.h"
 #include "mappublish.h"
+#include "removed.h"
 #include "snapshot.h"
 #include "source.h"
 #include "syncstate.h"
@@ -102,20 +103,34 @@ static const char *kind_name(enum dir_entry_kind k)
 	return "entry";
 }
 
-/* Each refused entry is audited once per snapshot built (DESIGN inv. 1, 10). */
+/* Each record of admission is audited once per snapshot built (DESIGN inv.
+ * 1, 10), under the event of its outcome: entry_refused and entry_conflict
+ * (not served), entry_corrected (served with the fix the reason names). */
 static void log_refusals(const struct directory *d, const char *origin)
 {
 	size_t i;
 
 	for (i = 0; i < d->n_refused; i++) {
 		const struct dir_refusal *f = &d->refused[i];
+		const char *outcome = dir_outcome_name(f->outcome);
+		char event[32];
 
-		log_event(LOG_WARNING, "entry_refused",
+		snprintf(event, sizeof(event), "entry_%s", outcome);
+		log_event(f->outcome == DIR_CORRECTED ? LOG_NOTICE : LOG_WARNING, event,
 			  LOG_FIELDS({ "PROV_KIND", kind_name(f->kind) }, { "PROV_NAME", f->name },
-				     { "PROV_REASON", f->reason }, { "PROV_ORIGIN", origin }),
-			  "refused %s %s: %s", kind_name(f->kind), f->name ? f->name : "?",
-			  f->reason ? f->reason : "?");
+				     { "PROV_OUTCOME", outcome }, { "PROV_REASON", f->reason },
+				     { "PROV_ORIGIN", origin }),
+			  "%s %s %s: %s", f->outcome == DIR_CORRECTED ? "corrected" : f->outcome == DIR_CONFLICT
+											 ? "conflict, not serving"
+											 : "refused",
+			  kind_name(f->kind), f->name ? f->name : "?", f->reason ? f->reason : "?");
 	}
+}
+
+void state_outcome_counts(const struct directory *d, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%zu refused, %zu corrected, %zu conflict", directory_count_outcome(d, DIR_REFUSED),
+		 directory_count_outcome(d, DIR_CORRECTED), directory_count_outcome(d, DIR_CONFLICT));
 }
 
 static void persist(struct prov_state *st)
@@ -200,17 +215,42 @@ static int install(struct prov_state *st, struct directory *nd, const char *doc,
 	return 0;
 }
 
+int state_prior_of(const struct prov_state *st, struct prior_entry **ret, size_t *ret_n)
+{
+	struct prior_entry *v = NULL;
+	size_t n = 0;
+	int r = removed_prior(st->removed, &st->cfg, (int64_t)time(NULL), &v, &n);
+
+	if (r < 0) {
+		prior_entries_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 int state_apply_document(struct prov_state *st, const char *doc, size_t len, const char *origin, unsigned flags,
 			 char *err, size_t errsz)
 {
 	bool same_bytes = st->doc && len == st->doc_len && memcmp(doc, st->doc, len) == 0;
 	struct directory *nd = NULL;
-	char serial_s[32];
+	struct prior_entry *known = NULL;
+	size_t n_known = 0;
+	char serial_s[32], counts[96];
 	int r;
 
 	if (same_bytes && !(flags & APPLY_REBUILD))
 		return 1;
-	r = snapshot_build(&st->cfg, doc, len, &nd, err, errsz);
+	r = state_prior_of(st, &known, &n_known);
+	if (r == 0) {
+		struct snapshot_prior prior = { st->dir, known, n_known };
+
+		r = snapshot_build_prior(&st->cfg, &prior, doc, len, &nd, err, errsz);
+	} else {
+		snprintf(err, errsz, "out of memory");
+	}
+	prior_entries_free(known, n_known);
 	if (r < 0)
 		return r;
 	if (st->dir && nd->serial < st->dir->serial) {
@@ -233,9 +273,10 @@ int state_apply_document(struct prov_state *st, const char *doc, size_t len, con
 	if (!same_bytes)
 		st->cache_in_sync = (flags & APPLY_NO_CACHE) != 0;
 	snprintf(serial_s, sizeof(serial_s), "%llu", (unsigned long long)nd->serial);
+	state_outcome_counts(nd, counts, sizeof(counts));
 	log_event(LOG_NOTICE, "directory_loaded", LOG_FIELDS({ "PROV_ORIGIN", origin }, { "PROV_SERIAL", serial_s }),
-		  "directory from %s: serial %s, %zu users, %zu groups, %zu bindings, %zu refused", origin, serial_s,
-		  nd->n_users, nd->n_groups, nd->n_bindings, nd->n_refused);
+		  "directory from %s: serial %s, %zu users, %zu groups, %zu bindings, %s", origin, serial_s,
+		  nd->n_users, nd->n_groups, nd->n_bindings, counts);
 	if (!st->cache_in_sync)
 		persist(st);
 	changed(st);
@@ -245,7 +286,7 @@ int state_apply_document(struct prov_state *st, const char *doc, size_t len, con
 void state_install(struct prov_state *st, struct directory *nd, char *doc, size_t len, const char *origin,
 		   bool cache_written)
 {
-	char serial_s[32];
+	char serial_s[32], counts[96];
 
 	log_refusals(nd, origin);
 	release_served(st);
@@ -255,9 +296,10 @@ void state_install(struct prov_state *st, struct directory *nd, char *doc, size_
 	st->loaded_at = (int64_t)time(NULL);
 	snprintf(st->origin, sizeof(st->origin), "%s", origin);
 	snprintf(serial_s, sizeof(serial_s), "%llu", (unsigned long long)nd->serial);
+	state_outcome_counts(nd, counts, sizeof(counts));
 	log_event(LOG_NOTICE, "directory_loaded", LOG_FIELDS({ "PROV_ORIGIN", origin }, { "PROV_SERIAL", serial_s }),
-		  "directory from %s: serial %s, %zu users, %zu groups, %zu bindings, %zu refused", origin, serial_s,
-		  nd->n_users, nd->n_groups, nd->n_bindings, nd->n_refused);
+		  "directory from %s: serial %s, %zu users, %zu groups, %zu bindings, %s", origin, serial_s,
+		  nd->n_users, nd->n_groups, nd->n_bindings, counts);
 	st->cache_in_sync = cache_written;
 	if (cache_written)
 		snprintf(st->cache_state, sizeof(st->cache_state), "written (serial %s)", serial_s);

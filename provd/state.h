@@ -105,6 +105,15 @@ struct prov_state {
 	struct mappub *mappub;
 };
 
+/* What admission must know about the past (prior.h) besides st->dir: the
+ * id ledger's held entries and the retained removed users, as copies
+ * (prior_entries_free()) a sync worker may keep. 0 or -ENOMEM. */
+struct prior_entry;
+int state_prior_of(const struct prov_state *st, struct prior_entry **ret, size_t *ret_n);
+
+/* "2 refused, 1 corrected, 0 conflict": d's admission outcomes. */
+void state_outcome_counts(const struct directory *d, char *buf, size_t bufsz);
+
 /* Flags of state_apply_document(). */
 #define APPLY_REBUILD 0x1u /* rebuild even if the bytes are unchanged (config changed) */
 #define APPLY_NO_CACHE 0x2u /* do not write the cache (the bytes came from it) */

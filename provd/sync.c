@@ -46,6 +46,7 @@ struct report {
 	char source[1024];
 	uint64_t serial;
 	size_t users, groups;
+	size_t refused, corrected, conflict; /* admission outcomes of what is served after it */
 	bool forced, not_modified, cache_written;
 	unsigned requests;
 	size_t bytes;
@@ -195,6 +196,9 @@ static int fill_report(struct prov_writer *w, void *userdata)
 	pair(&p, "serial", "%llu", (unsigned long long)r->serial);
 	pair(&p, "users", "%zu", r->users);
 	pair(&p, "groups", "%zu", r->groups);
+	pair(&p, "refused", "%zu", r->refused);
+	pair(&p, "corrected", "%zu", r->corrected);
+	pair(&p, "conflict", "%zu", r->conflict);
 	pair(&p, "requests", "%u", r->requests);
 	pair(&p, "bytes", "%zu", r->bytes);
 	pair(&p, "duration_ms", "%llu", (unsigned long long)r->duration_ms);
@@ -255,6 +259,8 @@ static void start_job(struct sync *sy, bool force)
 		r = config_dup(&st->cfg, &job->in.cfg);
 	if (r == 0 && sy->saved.url)
 		r = syncstate_copy(&sy->saved, &job->in.val);
+	if (r == 0)
+		r = state_prior_of(st, &job->in.known, &job->in.n_known);
 	if (r == 0 && sy->n_marks) {
 		job->in.marks = reallocarray(NULL, sy->n_marks, sizeof(*sy->marks));
 		if (job->in.marks) {
@@ -322,6 +328,9 @@ static void report_of(struct sync *sy, const struct syncjob_out *out, bool force
 	r->serial = d ? d->serial : 0;
 	r->users = d ? d->n_users : 0;
 	r->groups = d ? d->n_groups : 0;
+	r->refused = directory_count_outcome(d, DIR_REFUSED);
+	r->corrected = directory_count_outcome(d, DIR_CORRECTED);
+	r->conflict = directory_count_outcome(d, DIR_CONFLICT);
 }
 
 static void check_stale(struct sync *sy)
@@ -416,6 +425,7 @@ static void applied(struct sync *sy, struct job *job, bool forced)
 {
 	struct prov_state *st = sy->st;
 	struct syncjob_out *out = &job->out;
+	char counts[96];
 
 	synclog_plan(&out->plan, out->url, job->in.old == NULL);
 	if (out->plan.forced)
@@ -435,8 +445,10 @@ static void applied(struct sync *sy, struct job *job, bool forced)
 		syncstate_set_validators(&sy->saved, NULL, NULL, NULL, 0, 0);
 	sy->val_doc = st->doc;
 	take_marks(sy, out);
-	text(st->health.last_result, sizeof(st->health.last_result), "applied%s: %s", forced ? " (forced)" : "",
-		 st->health.last_change);
+	state_outcome_counts(st->dir, counts, sizeof(counts));
+	text(st->health.last_result, sizeof(st->health.last_result), "applied%s: %s%s%s%s", forced ? " (forced)" : "",
+	     st->health.last_change, out->refusals_only ? " (only what is refused changed)" : "",
+	     st->dir->n_refused ? "; " : "", st->dir->n_refused ? counts : "");
 	record_success(sy, out);
 	save_state(sy);
 	report_of(sy, out, forced);
@@ -448,14 +460,26 @@ static void unchanged(struct sync *sy, struct job *job)
 	struct prov_state *st = sy->st;
 	struct syncjob_out *out = &job->out;
 
-	log_msg(LOG_DEBUG, "directory from %s unchanged%s", out->url, out->not_modified ? " (304)" : "");
+	char counts[96];
+
+	/* Every pull says what it refused (issue 9 §3): an unchanged one
+	 * refuses what the served snapshot records, already audited one by
+	 * one when it was built. */
+	state_outcome_counts(st->dir, counts, sizeof(counts));
+	if (st->dir && st->dir->n_refused)
+		log_event(LOG_INFO, "sync_unchanged", LOG_FIELDS({ "PROV_ORIGIN", out->url }, { "PROV_OUTCOMES", counts }),
+			  "directory from %s unchanged%s: %s, as before", out->url,
+			  out->not_modified ? " (304)" : "", counts);
+	else
+		log_msg(LOG_DEBUG, "directory from %s unchanged%s", out->url, out->not_modified ? " (304)" : "");
 	take_validators(sy, out);
 	sy->val_doc = job->in.old_doc;
 	take_marks(sy, out);
-	snprintf(st->health.last_result, sizeof(st->health.last_result), "unchanged%s",
+	snprintf(st->health.last_result, sizeof(st->health.last_result), "unchanged%s%s%s",
 		 !out->not_modified			 ? ""
 		 : job->in.cfg.source_type == SOURCE_SCIM ? " (every page as before)"
-							  : " (not modified)");
+							  : " (not modified)",
+		 st->dir && st->dir->n_refused ? "; " : "", st->dir && st->dir->n_refused ? counts : "");
 	record_success(sy, out);
 	save_state(sy);
 	report_of(sy, out, job->in.force);

@@ -239,6 +239,17 @@ static void keep_validators(const char *url, const struct doc_fetch *f, struct s
 		out->val_changed = true;
 }
 
+/* A pull whose only news is in what it refuses is news all the same
+ * (issue 9 §3): applied, so the journal and provctl status say what this
+ * pull refused, and the cache holds what it came from. */
+static void refusal_news(const struct syncjob_in *in, const struct directory *cand, struct syncjob_out *out)
+{
+	if (out->plan.verdict != SYNCPLAN_NOOP || !in->old || directory_same_refusals(in->old, cand))
+		return;
+	out->plan.verdict = SYNCPLAN_APPLY;
+	out->refusals_only = true;
+}
+
 /* bytes -> plan -> APPLY (persisted) / UNCHANGED / REJECTED. Takes f->body. */
 static void decide_document(const struct syncjob_in *in, struct syncjob_out *out, struct directory *raw,
 			    struct doc_fetch *f)
@@ -248,11 +259,13 @@ static void decide_document(const struct syncjob_in *in, struct syncjob_out *out
 	char why[WHY_MAX];
 	int r;
 
-	r = snapshot_admit(&in->cfg, raw, &cand, why, sizeof(why));
+	r = snapshot_admit_prior(&in->cfg, &(struct snapshot_prior){ in->old, in->known, in->n_known }, raw, &cand,
+				 why, sizeof(why));
 	if (r < 0) {
-		out->result = SYNCJOB_FAILED;
+		/* Over a hard limit (E2BIG) is about the data: rejected. */
+		out->result = r == -E2BIG ? SYNCJOB_REJECTED : SYNCJOB_FAILED;
 		out->error = r;
-		out->transient = true;
+		out->transient = r != -E2BIG;
 		set_reason(out, "cannot admit the directory: %s", why);
 		return;
 	}
@@ -266,6 +279,7 @@ static void decide_document(const struct syncjob_in *in, struct syncjob_out *out
 		set_reason(out, "out of memory");
 		return;
 	}
+	refusal_news(in, cand, out);
 	if (out->plan.verdict == SYNCPLAN_NOOP) {
 		syncplan_free(&out->plan);
 		directory_free(cand);
@@ -441,6 +455,33 @@ static void persist_scim(const struct syncjob_in *in, struct syncjob_out *out)
 	out->cache_written = r == 0;
 }
 
+/* The ids the ledger holds (gone identities in quarantine, and at
+ * start-up the identities served before) join the previous ids, so a
+ * derived id is never one another identity had (idmap.h rule 2b). Keys
+ * as scim_prev_collect() makes them. */
+static int held_to_prev(const struct syncjob_in *in, struct scim_prev *p)
+{
+	struct idmap_prev *nv;
+
+	if (in->n_known == 0)
+		return 0;
+	nv = realloc(p->v, (p->n + in->n_known + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	p->v = nv;
+	for (size_t i = 0; i < in->n_known; i++) {
+		const struct prior_entry *e = &in->known[i];
+		char *k;
+
+		if (!e->id)
+			continue;
+		if (asprintf(&k, "%c:%s", e->kind == DIR_KIND_USER ? 'u' : 'g', e->id) < 0)
+			return -ENOMEM;
+		p->v[p->n++] = (struct idmap_prev){ .key = k, .id = e->num };
+	}
+	return 0;
+}
+
 static void pull_scim(const struct syncjob_in *in, struct syncjob_out *out)
 {
 	struct scim_prev prev = { 0 };
@@ -465,6 +506,15 @@ static void pull_scim(const struct syncjob_in *in, struct syncjob_out *out)
 		set_reason(out, "out of memory");
 		return;
 	}
+	if (held_to_prev(in, &prev) < 0) {
+		token_free(token);
+		scim_prev_free(&prev);
+		out->result = SYNCJOB_FAILED;
+		out->error = -ENOMEM;
+		out->transient = true;
+		set_reason(out, "out of memory");
+		return;
+	}
 	r = scim_fetch(in, out, token, &prev, &raw);
 	token_free(token);
 	scim_prev_free(&prev);
@@ -477,16 +527,20 @@ static void pull_scim(const struct syncjob_in *in, struct syncjob_out *out)
 		out->not_modified = true;
 		return;
 	}
-	r = snapshot_admit(&in->cfg, raw, &cand, why, sizeof(why));
+	r = snapshot_admit_prior(&in->cfg, &(struct snapshot_prior){ in->old, in->known, in->n_known }, raw, &cand,
+				 why, sizeof(why));
 	if (r < 0) {
-		out->result = SYNCJOB_FAILED;
+		/* Over a hard limit (E2BIG) is about the data: rejected. */
+		out->result = r == -E2BIG ? SYNCJOB_REJECTED : SYNCJOB_FAILED;
 		out->error = r;
-		out->transient = true;
+		out->transient = r != -E2BIG;
 		set_reason(out, "cannot admit the directory: %s", why);
 		return;
 	}
 	syncplan_policy_of(in, false, &pol);
 	r = syncplan_compute(in->old, NULL, 0, cand, NULL, 0, &pol, &out->plan);
+	if (r == 0)
+		refusal_news(in, cand, out);
 	if (r < 0 || out->plan.verdict != SYNCPLAN_APPLY) {
 		out->result = r < 0 ? SYNCJOB_FAILED : out->plan.verdict == SYNCPLAN_NOOP ? SYNCJOB_UNCHANGED
 											  : SYNCJOB_REJECTED;
@@ -541,6 +595,7 @@ void syncjob_out_free(struct syncjob_out *out)
 
 void syncjob_in_free(struct syncjob_in *in)
 {
+	prior_entries_free(in->known, in->n_known);
 	config_free(&in->cfg);
 	syncstate_free(&in->val);
 	free(in->marks);

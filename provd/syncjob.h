@@ -30,6 +30,7 @@
 #include "config.h"
 #include "directory.h"
 #include "fetch.h"
+#include "prior.h"
 #include "scimpull.h"
 #include "syncplan.h"
 #include "syncstate.h"
@@ -54,6 +55,8 @@ struct syncjob_in {
 	int64_t now;
 	struct scim_page_mark *marks;   /* owned: the SCIM pages old came from (scimpull.h) */
 	size_t n_marks;
+	struct prior_entry *known;      /* owned: state_prior_of(), for admission */
+	size_t n_known;
 };
 
 struct syncjob_out {
@@ -73,6 +76,7 @@ struct syncjob_out {
 	char cache_error[SYNCJOB_REASON_MAX]; /* APPLY: why it is not, "" otherwise */
 	struct syncplan plan;           /* APPLY and plan rejections: what changes */
 	bool have_plan;
+	bool refusals_only;             /* APPLY: nothing served changes, only what is refused */
 
 	struct syncstate val;           /* the validators to keep for the served document */
 	bool val_changed;               /* val replaces the loop's copy */

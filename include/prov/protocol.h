@@ -14,6 +14,7 @@
  *   6      2    type      request opcode; a reply repeats its request's opcode
  *   8      4    status    0 in requests; enum prov_status in replies
  *   12     4    body_len  bytes that follow the header, <= PROV_MAX_BODY
+ *                         (<= PROV_MAX_REPLY_BODY for a group reply)
  *
  * A body is a sequence of fields, each one of:
  *   u32     4 bytes
@@ -48,13 +49,20 @@
 #define PROV_NSS_BYPASS_ENV "PROV_NSS_BYPASS"
 
 /* Hard limits. Both ends enforce them; anything larger is malformed. */
-#define PROV_MAX_BODY        (1u << 20) /* 1 MiB per frame body */
+#define PROV_MAX_BODY        (1u << 20) /* 1 MiB per frame body: requests, most replies */
+/* A group reply (GR_BY_NAME, GR_BY_GID, and a GR_ENUM page that holds one
+ * group too big for PROV_MAX_BODY, alone) may be this big: an all-staff
+ * group of PROV_GROUP_MEMBERS_MAX members of PROV_NAME_MAX bytes fits
+ * (2^21 x 36 B = 72 MiB). Clients accept it for these opcodes only. */
+#define PROV_MAX_REPLY_BODY  (96u << 20)
 #define PROV_NAME_MAX        32u        /* login and group names */
 #define PROV_GECOS_MAX       256u
 #define PROV_PATH_MAX        255u       /* home, shell */
-#define PROV_GROUP_MEMBERS_MAX 16384u   /* members listed for one group */
+/* Members of one group. A directory group over it rejects the pull whole
+ * (provd never serves a group without some of its members). */
+#define PROV_GROUP_MEMBERS_MAX 2097152u
 #define PROV_GROUPS_PER_USER_MAX 1024u  /* gids answered for initgroups */
-#define PROV_ENUM_PAGE_MAX   256u       /* entries per enumeration page */
+#define PROV_ENUM_PAGE_MAX   4096u      /* entries per enumeration page (getent passwd of 100k users: 25 pages) */
 #define PROV_STATUS_PAIRS_MAX 128u
 #define PROV_STATUS_STR_MAX  1024u
 #define PROV_SSH_KEY_MAX     16384u     /* one authorized_keys line */
@@ -94,7 +102,8 @@
  *
  * Enumeration: cursor 0 starts; a reply's "next" is the cursor of the next
  * page, PROV_ENUM_END when there is none. A page holds at most
- * PROV_ENUM_PAGE_MAX entries and always fits PROV_MAX_BODY. "next" is always
+ * PROV_ENUM_PAGE_MAX entries and always fits PROV_MAX_BODY, except a GR_ENUM
+ * page that holds one group alone (up to PROV_MAX_REPLY_BODY). "next" is always
  * greater than the cursor asked for, and only the last page may be empty:
  * clients refuse anything else, so a broken daemon cannot loop them forever.
  *

@@ -8,11 +8,14 @@ sandbox_enter "$@"
 
 PROVD=$PROV_BUILD/provd/provd
 doc() { # doc SERIAL EXTRA_USER_NAME
+	# Each identity its own uid: a uid never passes to another (invariant 14).
+	local id
+	case $2 in bob) id=20002 ;; carol) id=20003 ;; *) id=20004 ;; esac
 	cat > "$T/dir.json.new" <<JSON
 {"prov_directory": 1, "serial": $1,
  "users": [{"name": "alice", "uid": 20001, "gid": 20001},
-           {"name": "$2", "uid": 20002, "gid": 20002}],
- "groups": [{"name": "alice", "gid": 20001}, {"name": "$2", "gid": 20002}]}
+           {"name": "$2", "uid": $id, "gid": $id}],
+ "groups": [{"name": "alice", "gid": 20001}, {"name": "$2", "gid": $id}]}
 JSON
 	mv "$T/dir.json.new" "$T/dir.json"
 }
@@ -40,16 +43,17 @@ kill -HUP "$PROVD_PID"
 for i in $(seq 50); do getent passwd carol >/dev/null && break; sleep 0.1; done
 check_eq "SIGHUP reloads the directory" "carol" "$(getent passwd carol | cut -d: -f1)"
 # A user removed from the directory keeps resolving, with nologin, for
-# deprovisioned_retention (provd/removed.h); her uid went to carol.
+# deprovisioned_retention (provd/removed.h); her uid stays hers.
 check_eq "the old user is deprovisioned after reload" "bob:*:20002:20002::/home/bob:/usr/sbin/nologin" \
 	"$(getent passwd bob || true)"
-check_eq "her uid answers the new user" "carol" "$(getent passwd 20002 | cut -d: -f1)"
+check_eq "her uid still answers her" "bob" "$(getent passwd 20002 | cut -d: -f1)"
+check_eq "carol has her own" "carol" "$(getent passwd 20003 | cut -d: -f1)"
 
 # --- replay: an older serial never replaces the newer one ---
 doc 2 mallory
 kill -HUP "$PROVD_PID"
 sleep 0.5
-check_eq "older serial refused: newer data kept" "carol" "$(getent passwd 20002 | cut -d: -f1)"
+check_eq "older serial refused: newer data kept" "carol" "$(getent passwd 20003 | cut -d: -f1)"
 check "replay refusal logged" grep -qi 'serial' "$T/provd.log"
 
 # --- SIGTERM: clean stop, sockets removed ---

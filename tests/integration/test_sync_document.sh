@@ -16,7 +16,9 @@ import json, sys
 serial, extra, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 users = [{"id": "u%d" % i, "name": "user%06d" % i, "uid": 100000 + i} for i in range(1, 21)]
 if extra:
-    users.append({"id": "u-" + extra, "name": extra, "uid": 120000})
+    # each identity its own uid: a uid never passes to another (invariant 14)
+    users.append({"id": "u-" + extra, "name": extra,
+                  "uid": 120000 + {"carol": 1, "mallory": 2, "dave": 3}.get(extra, 0)})
 json.dump({"prov_directory": 1, "serial": serial, "users": users}, open(out, "w"))
 PY
 	curl -sSf --data-binary @"$T/doc.json" "http://127.0.0.1:$DS_ADMIN/document" >/dev/null

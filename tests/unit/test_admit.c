@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "admit.h"
+#include "prov/protocol.h"
 #include "docparse.h"
 #include "localdb.h"
 #include "validate.h"
@@ -487,23 +488,45 @@ Test(admit, invariant1_groups)
 	directory_free(d);
 }
 
-Test(admit, group_member_limit)
+Test(admit, big_group_is_served_whole)
 {
-	size_t n = 16385, cap = n * 10 + 256, off;
+	/* Issue 9 §6: a 50,000-member group was refused whole (its members
+	 * silently lost what it grants). Now it is served with all of them. */
+	size_t n = 50000, cap = n * 48 + 256, off;
 	char *buf = malloc(cap);
 	struct directory *d;
+	const struct dir_group *g;
 
 	cr_assert_not_null(buf);
-	off = (size_t)snprintf(buf, cap,
-			       "{\"prov_directory\":1,\"serial\":1,\"users\":[{\"name\":\"alice\",\"uid\":20001}],"
-			       "\"groups\":[{\"name\":\"big\",\"gid\":30001,\"members\":[");
+	off = (size_t)snprintf(buf, cap, "{\"prov_directory\":1,\"serial\":1,\"users\":[");
 	for (size_t i = 0; i < n; i++)
-		off += (size_t)snprintf(buf + off, cap - off, "%s\"alice\"", i ? "," : "");
-	off += (size_t)snprintf(buf + off, cap - off, "]},{\"name\":\"small\",\"gid\":30002,\"members\":[\"alice\"]}]}");
+		off += (size_t)snprintf(buf + off, cap - off, "%s{\"name\":\"u%zu\",\"uid\":%zu}", i ? "," : "", i,
+					100000 + i);
+	off += (size_t)snprintf(buf + off, cap - off, "],\"groups\":[{\"name\":\"all\",\"gid\":30001,\"members\":[");
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(buf + off, cap - off, "%s\"u%zu\"", i ? "," : "", i);
+	off += (size_t)snprintf(buf + off, cap - off, "]}]}");
+	cr_assert_lt(off, cap);
 	d = admit_parsed(parse_buf(buf, off));
 	free(buf);
-	expect_group_refused(d, "big", "has 16385 members, over the limit of 16384");
-	cr_expect_not_null(directory_group_by_name(d, "small"));
+	g = directory_group_by_name(d, "all");
+	cr_assert_not_null(g);
+	cr_expect_eq(g->members.n, n);
+	cr_expect_eq(d->n_refused, 0);
+	directory_free(d);
+}
+
+Test(admit, group_over_the_member_limit_is_an_error_not_a_drop)
+{
+	struct directory *d = directory_new();
+	struct dir_group *g = directory_add_group(d);
+
+	g->id = strdup("g");
+	g->name = strdup("huge");
+	g->gid = 30001;
+	for (size_t i = 0; i <= PROV_GROUP_MEMBERS_MAX; i++)
+		cr_assert_eq(dir_strv_push(&g->members, "x"), 0);
+	cr_expect_eq(admit_directory(d, &policy), -E2BIG);
 	directory_free(d);
 }
 
@@ -587,5 +610,221 @@ Test(admit, no_shells_list_means_default_for_all)
 	cr_assert_eq(d->n_users, 1);
 	cr_expect_str_eq(d->users[0].shell, "/bin/bash");
 	cr_expect_not_null(find_record(d, DIR_KIND_USER, "a", true));
+	directory_free(d);
+}
+
+/* ---- issue 9 §3 / DESIGN invariant 13: an established entry stays ---- */
+
+#define DOC_HEAD "{\"prov_directory\":1,\"serial\":1,\"users\":["
+
+static const struct dir_refusal *record_of(const struct directory *d, enum dir_entry_kind kind, const char *name)
+{
+	for (size_t i = 0; i < d->n_refused; i++)
+		if (d->refused[i].kind == kind && strcmp(d->refused[i].name, name) == 0)
+			return &d->refused[i];
+	return NULL;
+}
+
+/* Admits json with policy.prev = prev (and the ledger entries given). */
+static struct directory *admit_after(const struct directory *prev, const struct prior_entry *known, size_t n_known,
+				     const char *json)
+{
+	struct directory *d;
+
+	policy.prev = prev;
+	policy.known = known;
+	policy.n_known = n_known;
+	d = admit_str(json);
+	policy.prev = NULL;
+	policy.known = NULL;
+	policy.n_known = 0;
+	return d;
+}
+
+static void expect_conflict(const struct directory *d, enum dir_entry_kind kind, const char *name, const char *part)
+{
+	const struct dir_refusal *r = record_of(d, kind, name);
+
+	cr_assert_not_null(r, "no record for %s", name);
+	cr_expect_eq(r->outcome, DIR_CONFLICT, "%s: outcome %s", name, dir_outcome_name(r->outcome));
+	cr_expect_not(r->corrected);
+	cr_expect(strstr(r->reason, part) != NULL, "%s: reason \"%s\" lacks \"%s\"", name, r->reason, part);
+}
+
+Test(admit, invariant13_home_of_an_established_user_stays_his)
+{
+	struct directory *prev = admit_str(DOC_HEAD "{\"id\":\"b-1\",\"name\":\"bob\",\"uid\":20010}]}");
+	struct directory *d;
+
+	cr_assert(has_user_named(prev, "bob"));
+	d = admit_after(prev, NULL, 0,
+			DOC_HEAD "{\"id\":\"a-1\",\"name\":\"alice\",\"uid\":20011,\"home\":\"/home/bob\"},"
+				 "{\"id\":\"b-1\",\"name\":\"bob\",\"uid\":20010}]}");
+	cr_expect(has_user_named(d, "bob"), "bob keeps being served");
+	cr_expect_str_eq(directory_user_by_name(d, "bob")->home, "/home/bob");
+	cr_expect_not(has_user_named(d, "alice"));
+	expect_conflict(d, DIR_KIND_USER, "alice", "home is also another entry's: user bob's, served before");
+	cr_expect_null(record_of(d, DIR_KIND_USER, "bob"), "nothing recorded against bob");
+	directory_free(d);
+	directory_free(prev);
+}
+
+Test(admit, invariant13_case_twin_of_an_established_user_is_refused_alone)
+{
+	struct directory *prev = admit_str(DOC_HEAD "{\"id\":\"a-1\",\"name\":\"alice\",\"uid\":20011}]}");
+	struct directory *d = admit_after(prev, NULL, 0,
+					  DOC_HEAD "{\"id\":\"A-2\",\"name\":\"ALICE\",\"uid\":20012},"
+						   "{\"id\":\"a-1\",\"name\":\"alice\",\"uid\":20011}]}");
+
+	cr_expect(has_user_named(d, "alice"));
+	cr_expect_not(has_user_named(d, "ALICE"));
+	expect_conflict(d, DIR_KIND_USER, "ALICE", "(compared ignoring case): user alice's, served before");
+	directory_free(d);
+	directory_free(prev);
+}
+
+Test(admit, invariant13_uid_and_gid_of_established_entries_stay)
+{
+	struct directory *prev = admit_str(DOC_HEAD "{\"id\":\"c-1\",\"name\":\"carol\",\"uid\":20020}],"
+						    "\"groups\":[{\"id\":\"g-1\",\"name\":\"ops\",\"gid\":30020}]}");
+	struct directory *d = admit_after(prev, NULL, 0,
+					  DOC_HEAD "{\"id\":\"m-1\",\"name\":\"mallory\",\"uid\":20020},"
+						   "{\"id\":\"c-1\",\"name\":\"carol\",\"uid\":20020}],"
+						   "\"groups\":[{\"id\":\"g-2\",\"name\":\"evil\",\"gid\":30020},"
+						   "{\"id\":\"g-1\",\"name\":\"ops\",\"gid\":30020}]}");
+
+	cr_expect(has_user_named(d, "carol"));
+	expect_conflict(d, DIR_KIND_USER, "mallory", "uid 20020 is also another entry's: user carol's");
+	cr_expect(has_group_named(d, "ops"));
+	expect_conflict(d, DIR_KIND_GROUP, "evil", "gid 30020 is also another entry's: group ops's");
+	directory_free(d);
+	directory_free(prev);
+}
+
+Test(admit, invariant13_neither_served_before_both_refused_in_any_order)
+{
+	static const char *const docs[] = {
+		DOC_HEAD "{\"id\":\"a-1\",\"name\":\"alice\",\"uid\":20011,\"home\":\"/home/x\"},"
+			 "{\"id\":\"b-1\",\"name\":\"bob\",\"uid\":20010,\"home\":\"/home/x\"}]}",
+		DOC_HEAD "{\"id\":\"b-1\",\"name\":\"bob\",\"uid\":20010,\"home\":\"/home/x\"},"
+			 "{\"id\":\"a-1\",\"name\":\"alice\",\"uid\":20011,\"home\":\"/home/x\"}]}",
+	};
+	struct directory *prev = admit_str(DOC_HEAD "{\"id\":\"z-1\",\"name\":\"zed\",\"uid\":20030}]}");
+
+	for (size_t k = 0; k < 2; k++) {
+		struct directory *d = admit_after(prev, NULL, 0, docs[k]);
+
+		cr_expect_eq(d->n_users, 0, "doc %zu", k);
+		expect_conflict(d, DIR_KIND_USER, "alice", "neither was served before");
+		expect_conflict(d, DIR_KIND_USER, "bob", "neither was served before");
+		directory_free(d);
+	}
+	directory_free(prev);
+}
+
+Test(admit, invariant13_a_changed_entry_is_the_newcomer)
+{
+	/* bob moves his home onto alice's: bob's change is refused, alice stays. */
+	struct directory *prev = admit_str(DOC_HEAD "{\"id\":\"a-1\",\"name\":\"alice\",\"uid\":20011},"
+						    "{\"id\":\"b-1\",\"name\":\"bob\",\"uid\":20010}]}");
+	struct directory *d = admit_after(prev, NULL, 0,
+					  DOC_HEAD "{\"id\":\"a-1\",\"name\":\"alice\",\"uid\":20011},"
+						   "{\"id\":\"b-1\",\"name\":\"bob\",\"uid\":20010,\"home\":\"/home/alice\"}]}");
+
+	cr_expect(has_user_named(d, "alice"));
+	expect_conflict(d, DIR_KIND_USER, "bob", "home is also another entry's: user alice's");
+	directory_free(d);
+	directory_free(prev);
+}
+
+Test(admit, invariant13_at_start_up_the_ledger_says_who_was_served)
+{
+	/* No snapshot yet: the ledger's live entries are the established ones. */
+	const struct prior_entry known[] = {
+		{ DIR_KIND_USER, "b-1", "bob", "/home/bob", 20010, 0 },
+	};
+	struct directory *d = admit_after(NULL, known, 1,
+					  DOC_HEAD "{\"id\":\"a-1\",\"name\":\"alice\",\"uid\":20011,\"home\":\"/home/bob\"},"
+						   "{\"id\":\"b-1\",\"name\":\"bob\",\"uid\":20010}]}");
+
+	cr_expect(has_user_named(d, "bob"));
+	expect_conflict(d, DIR_KIND_USER, "alice", "user bob's, served before");
+	directory_free(d);
+}
+
+/* ---- issue 8 §5 / DESIGN invariant 14: a uid belongs to one identity ---- */
+
+Test(admit, invariant14_held_uid_refused_to_another_identity)
+{
+	const struct prior_entry known[] = {
+		{ DIR_KIND_USER, "old-1", "olduser", "/home/olduser", 20040, 1700000000 },
+		{ DIR_KIND_GROUP, "oldg-1", "oldgroup", NULL, 30040, 1700000000 },
+	};
+	struct directory *d = admit_after(NULL, known, 2,
+					  DOC_HEAD "{\"id\":\"new-1\",\"name\":\"newuser\",\"uid\":20040},"
+						   "{\"id\":\"old-1\",\"name\":\"olduser2\",\"uid\":20041}],"
+						   "\"groups\":[{\"id\":\"newg-1\",\"name\":\"newgroup\",\"gid\":30040}]}");
+
+	expect_conflict(d, DIR_KIND_USER, "newuser", "uid 20040 belonged to user olduser (gone since 2023-11-14");
+	expect_conflict(d, DIR_KIND_GROUP, "newgroup", "gid 30040 belonged to group oldgroup");
+	/* The old identity itself may come back, under any name and id. */
+	cr_expect(has_user_named(d, "olduser2"));
+	directory_free(d);
+}
+
+Test(admit, invariant14_the_identity_itself_gets_its_uid_back)
+{
+	const struct prior_entry known[] = {
+		{ DIR_KIND_USER, "old-1", "olduser", "/home/olduser", 20040, 1700000000 },
+	};
+	struct directory *d = admit_after(NULL, known, 1,
+					  DOC_HEAD "{\"id\":\"old-1\",\"name\":\"olduser\",\"uid\":20040}]}");
+
+	cr_expect(has_user_named(d, "olduser"));
+	cr_expect_eq(d->n_refused, 0);
+	directory_free(d);
+}
+
+Test(admit, invariant14_uid_released_in_this_pull_is_held)
+{
+	/* carol leaves in the same pull that gives her uid to dave. */
+	struct directory *prev = admit_str(DOC_HEAD "{\"id\":\"c-1\",\"name\":\"carol\",\"uid\":20020}]}");
+	struct directory *d = admit_after(prev, NULL, 0, DOC_HEAD "{\"id\":\"d-1\",\"name\":\"dave\",\"uid\":20020}]}");
+
+	expect_conflict(d, DIR_KIND_USER, "dave", "uid 20020 belonged to user carol (gone with this pull)");
+	directory_free(d);
+	directory_free(prev);
+}
+
+Test(admit, invariant14_removed_user_without_stable_id_matched_by_name)
+{
+	/* The removed-users list has no stable ids: a lingering removed user
+	 * holds its uid against anyone of another name. */
+	const struct prior_entry known[] = {
+		{ DIR_KIND_USER, NULL, "gone", "/home/gone", 20050, 1700000000 },
+	};
+	struct directory *d = admit_after(NULL, known, 1,
+					  DOC_HEAD "{\"id\":\"x-1\",\"name\":\"other\",\"uid\":20050}]}");
+
+	expect_conflict(d, DIR_KIND_USER, "other", "uid 20050 belonged to user gone");
+	directory_free(d);
+}
+
+/* ---- issue 9 §4: three outcomes ---- */
+
+Test(admit, outcomes_refused_corrected_conflict)
+{
+	struct directory *d = admit_str(DOC_HEAD "{\"id\":\"r-1\",\"name\":\"root2\",\"uid\":0},"
+						 "{\"id\":\"s-1\",\"name\":\"shelly\",\"uid\":20060,\"shell\":\"/opt/odd/sh\"},"
+						 "{\"id\":\"t-1\",\"name\":\"twin\",\"uid\":20061},"
+						 "{\"id\":\"t-2\",\"name\":\"TWIN\",\"uid\":20062}]}");
+
+	cr_expect_eq(record_of(d, DIR_KIND_USER, "root2")->outcome, DIR_REFUSED);
+	cr_expect_eq(record_of(d, DIR_KIND_USER, "shelly")->outcome, DIR_CORRECTED);
+	cr_expect(has_user_named(d, "shelly"), "a corrected entry is served");
+	cr_expect_eq(record_of(d, DIR_KIND_USER, "twin")->outcome, DIR_CONFLICT);
+	cr_expect_eq(directory_count_outcome(d, DIR_REFUSED), 1);
+	cr_expect_eq(directory_count_outcome(d, DIR_CORRECTED), 1);
+	cr_expect_eq(directory_count_outcome(d, DIR_CONFLICT), 2);
 	directory_free(d);
 }

@@ -244,7 +244,7 @@ Test(config, packaged_defaults_are_true)
 		}
 	}
 	fclose(f);
-	cr_assert_eq(uncommented, 53, "one line per key");
+	cr_assert_eq(uncommented, 54, "one line per key");
 	cr_assert_eq(load(text, &c), 0, "%s", err);
 	cr_assert_eq(config_defaults(&d), 0);
 	cr_assert_eq(c.source_type, d.source_type);

@@ -200,3 +200,28 @@ Test(directory, strv_push_contains_free)
 	cr_expect_eq(sv.n, 0);
 	cr_expect_null(sv.v);
 }
+
+Test(directory, outcomes_counted_and_compared_in_any_order)
+{
+	struct directory *a = directory_new(), *b = directory_new();
+
+	cr_assert_eq(directory_add_refusal(a, DIR_KIND_USER, "x", "uid 0 is reserved (root)"), 0);
+	cr_assert_eq(directory_add_note(a, DIR_KIND_USER, "y", "shell replaced"), 0);
+	cr_assert_eq(directory_add_conflict(a, DIR_KIND_USER, "z", "home is also another entry's"), 0);
+	cr_expect_eq(a->refused[2].outcome, DIR_CONFLICT);
+	cr_expect_not(a->refused[2].corrected);
+	cr_expect_eq(directory_count_outcome(a, DIR_REFUSED), 1);
+	cr_expect_eq(directory_count_outcome(a, DIR_CORRECTED), 1);
+	cr_expect_eq(directory_count_outcome(a, DIR_CONFLICT), 1);
+	cr_expect_str_eq(dir_outcome_name(DIR_CONFLICT), "conflict");
+	cr_expect_not(directory_same_refusals(a, b));
+	cr_assert_eq(directory_add_conflict(b, DIR_KIND_USER, "z", "home is also another entry's"), 0);
+	cr_assert_eq(directory_add_refusal(b, DIR_KIND_USER, "x", "uid 0 is reserved (root)"), 0);
+	cr_expect_not(directory_same_refusals(a, b));
+	cr_assert_eq(directory_add_note(b, DIR_KIND_USER, "y", "shell replaced"), 0);
+	cr_expect(directory_same_refusals(a, b), "same records, another order");
+	cr_expect(directory_same_refusals(NULL, NULL));
+	cr_expect_not(directory_same_refusals(NULL, a));
+	directory_free(a);
+	directory_free(b);
+}

@@ -174,3 +174,26 @@ Test(idmap, hundred_thousand_users_quickly)
 	free(e);
 	free(keys);
 }
+
+Test(idmap, invariant14_quarantined_previous_id_is_never_derived_for_another_key)
+{
+	/* u:gone held 1000 and is absent now: the caller still lists it (in
+	 * quarantine), so nobody else derives 1000, even when it is the only
+	 * id left. */
+	struct idmap_entry e[1] = { { .key = "u:new" } };
+	struct idmap_prev prev[] = { { "u:gone", 1000 } };
+
+	cr_assert_eq(idmap_assign(e, 1, prev, 1, 1000, 1001, err, sizeof(err)), 0);
+	cr_assert_eq(e[0].id, 1001);
+	cr_assert_eq(idmap_assign(e, 1, prev, 1, 1000, 1000, err, sizeof(err)), -ENOSPC);
+}
+
+Test(idmap, invariant14_old_id_of_a_key_that_moved_is_held_too)
+{
+	/* u:a had 1000 derived, now has an explicit 1005: 1000 stays held. */
+	struct idmap_entry e[2] = { { .key = "u:a", .fixed = 1005 }, { .key = "u:b" } };
+	struct idmap_prev prev[] = { { "u:a", 1000 } };
+
+	cr_assert_eq(idmap_assign(e, 2, prev, 1, 1000, 1001, err, sizeof(err)), 0);
+	cr_assert_eq(e[1].id, 1001);
+}

@@ -19,7 +19,7 @@ TestSuite(nss_pack);
 
 #define FILL 0xA5
 
-static uint8_t wbuf[1 << 20];
+static uint8_t wbuf[40 << 20]; /* a group of PROV_GROUP_MEMBERS_MAX members fits */
 
 static struct prov_passwd_rec decode_passwd(const char *name, uint32_t uid, uint32_t gid,
 					    const char *gecos, const char *home,
@@ -234,7 +234,7 @@ Test(nss_pack, group_with_max_members)
 	for (i = 0; gr.gr_mem[i]; i++)
 		;
 	cr_expect_eq(i, PROV_GROUP_MEMBERS_MAX);
-	cr_expect_str_eq(gr.gr_mem[PROV_GROUP_MEMBERS_MAX - 1], "user16383");
+	cr_expect_str_eq(gr.gr_mem[PROV_GROUP_MEMBERS_MAX - 1], "user2097151");
 	free(buf);
 }
 

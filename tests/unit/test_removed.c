@@ -330,3 +330,46 @@ Test(removed, hostile_file_is_refused)
 	cr_assert_eq(symlink("/etc/passwd", path), 0);
 	cr_assert_eq(load_count(), 0, "a symlink is not followed");
 }
+
+/* DESIGN invariant 14 (issue 8 §5): bob's uid is not carol's while bob is
+ * retained, not even after a restart, and never two passwd entries with
+ * one uid. */
+Test(removed, invariant14_removed_users_uid_not_given_to_a_new_identity)
+{
+	static const char *const with_carol =
+		"{\"prov_directory\": 1, \"serial\": 3, \"users\": ["
+		" {\"name\": \"alice\", \"uid\": 20001, \"gecos\": \"Alice\", \"home\": \"/home/alice\"},"
+		" {\"name\": \"carol\", \"uid\": 20002}]}";
+	uint32_t uid = 20002;
+	struct prov_passwd_rec p;
+	const struct dir_refusal *r = NULL;
+
+	start();
+	apply(doc(1, true));
+	apply(doc(2, false));
+	cr_assert_eq(st.removed->n, 1);
+	apply(with_carol);
+	cr_expect_null(directory_user_by_name(st.dir, "carol"), "carol is not served with bob's uid");
+	for (size_t i = 0; i < st.dir->n_refused; i++)
+		if (strcmp(st.dir->refused[i].name, "carol") == 0)
+			r = &st.dir->refused[i];
+	cr_assert_not_null(r);
+	cr_expect_eq(r->outcome, DIR_CONFLICT);
+	cr_expect(strstr(r->reason, "uid 20002 belonged to user bob") != NULL, "%s", r->reason);
+	cr_assert_eq(ask(PROV_OP_PW_BY_UID, &uid, sizeof(uid)), PROV_ST_OK);
+	cr_assert_eq(prov_get_passwd(&rb, &p), 0);
+	cr_expect(prov_str_eq(&p.name, "bob"), "uid 20002 is still bob's");
+
+	/* A restart: the ledger and the removed list are read back. */
+	sessions_free(ss);
+	ss = NULL;
+	removed_free(st.removed);
+	st.removed = NULL;
+	directory_free(st.dir);
+	free(st.doc);
+	st.dir = NULL;
+	st.doc = NULL;
+	start();
+	apply(with_carol);
+	cr_expect_null(directory_user_by_name(st.dir, "carol"), "still refused after a restart");
+}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prov/protocol.h"
 #include "snapshot.h"
 
 #define LOCAL FIXTURES_DIR "/local/"
@@ -179,4 +180,23 @@ Test(snapshot, admit_takes_a_parsed_directory)
 	cfg.passwd_file = LOCAL "does-not-exist";
 	cr_expect_lt(snapshot_admit(&cfg, raw, &d, err, sizeof(err)), 0);
 	cr_expect_neq(err[0], '\0');
+}
+
+/* Issue 9 §6: a group over PROV_GROUP_MEMBERS_MAX rejects the directory
+ * whole, with a reason that names it; nothing is served without it. */
+Test(snapshot, group_over_the_member_limit_rejects_the_directory)
+{
+	struct prov_config cfg = test_config();
+	struct directory *d = directory_new(), *out = NULL;
+	struct dir_group *g = directory_add_group(d);
+	char err[512] = "";
+
+	g->id = strdup("g-huge");
+	g->name = strdup("huge");
+	g->gid = 30001;
+	for (size_t i = 0; i <= PROV_GROUP_MEMBERS_MAX; i++)
+		cr_assert_eq(dir_strv_push(&g->members, "x"), 0);
+	cr_assert_eq(snapshot_admit(&cfg, d, &out, err, sizeof(err)), -E2BIG);
+	cr_expect_null(out);
+	cr_expect(strstr(err, "group huge has 2097153 members, over the limit of 2097152") != NULL, "%s", err);
 }

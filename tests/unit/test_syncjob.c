@@ -437,3 +437,49 @@ Test(syncjob, scim_same_pages_are_not_parsed_and_a_late_change_still_shows)
 	syncjob_out_free(&first);
 	syncjob_in_free(&in);
 }
+
+/* Issue 9 §3: a pull whose only news is a refused entry (same serial,
+ * nothing served changes: a NOOP plan, as every SCIM pull without a
+ * change is) is applied all the same, so it is logged and shown; the
+ * established entry is unchanged; the same pull again is unchanged. */
+Test(syncjob, refusal_only_news_is_applied_and_the_established_entry_stays)
+{
+	static const char *const before = "{\"prov_directory\": 1, \"serial\": 7, \"users\": ["
+					  "{\"id\": \"a\", \"name\": \"alice\", \"uid\": 120001}]}";
+	static const char *const after = "{\"prov_directory\": 1, \"serial\": 7, \"users\": ["
+					 "{\"id\": \"a\", \"name\": \"alice\", \"uid\": 120001},"
+					 "{\"id\": \"A\", \"name\": \"ALICE\", \"uid\": 120002}]}";
+	struct syncjob_in in;
+	struct syncjob_out out;
+	struct directory *old;
+
+	serve_doc(after);
+	input(&in, SOURCE_DOCUMENT, doc_url);
+	old = built(&in, before);
+	in.old = old;
+	in.old_doc = before;
+	in.old_len = strlen(before);
+	syncjob_run(&in, &out);
+	cr_assert_eq(out.result, SYNCJOB_APPLY, "%s", out.reason);
+	cr_expect(out.refusals_only);
+	cr_expect_not_null(directory_user_by_name(out.dir, "alice"), "alice stays");
+	cr_expect_null(directory_user_by_name(out.dir, "ALICE"));
+	cr_assert_eq(directory_count_outcome(out.dir, DIR_CONFLICT), 1);
+	cr_expect(strstr(out.dir->refused[0].reason, "user alice's, served before") != NULL, "%s",
+		  out.dir->refused[0].reason);
+
+	/* Served now: the same document again is no news. */
+	in.old = out.dir;
+	in.old_doc = after;
+	in.old_len = strlen(after);
+	{
+		struct syncjob_out again;
+
+		syncjob_run(&in, &again);
+		cr_expect_eq(again.result, SYNCJOB_UNCHANGED, "%s", again.reason);
+		syncjob_out_free(&again);
+	}
+	syncjob_out_free(&out);
+	syncjob_in_free(&in);
+	directory_free(old);
+}

@@ -639,3 +639,26 @@ Test(wire, str_eq_compares_length_too)
 	cr_expect_not(prov_str_eq(&s, "alic"));
 	cr_expect_not(prov_str_eq(&s, ""));
 }
+
+/* Issue 9 §6: only a group reply may pass PROV_MAX_BODY, never a request. */
+Test(wire, big_body_only_for_group_replies)
+{
+	uint8_t h[PROV_HEADER_SIZE];
+	struct prov_header d;
+
+	prov_header_encode(h, PROV_OP_GR_BY_NAME, 0, PROV_MAX_BODY + 1);
+	cr_expect_eq(prov_header_decode(h, &d), -EMSGSIZE, "as a request: too big");
+	cr_expect_eq(prov_reply_header_decode(h, &d), 0);
+	cr_expect_eq(d.body_len, PROV_MAX_BODY + 1);
+	prov_header_encode(h, PROV_OP_GR_ENUM, 0, PROV_MAX_REPLY_BODY);
+	cr_expect_eq(prov_reply_header_decode(h, &d), 0);
+	prov_header_encode(h, PROV_OP_GR_BY_GID, 0, PROV_MAX_REPLY_BODY + 1);
+	cr_expect_eq(prov_reply_header_decode(h, &d), -EMSGSIZE);
+	prov_header_encode(h, PROV_OP_PW_BY_NAME, 0, PROV_MAX_BODY + 1);
+	cr_expect_eq(prov_reply_header_decode(h, &d), -EMSGSIZE, "a passwd reply stays small");
+	prov_header_encode(h, PROV_OP_STATUS, 0, PROV_MAX_BODY);
+	cr_expect_eq(prov_reply_header_decode(h, &d), 0);
+	/* The header's other checks still apply. */
+	h[0] ^= 1;
+	cr_expect_eq(prov_reply_header_decode(h, &d), -EPROTO);
+}
