@@ -12,9 +12,8 @@
 #   nscd        nscd (Debian's, its default cache settings, not persistent) in
 #               front of the big files; only if nscd is installed
 # Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist x hit/miss x
-# 1/2 threads, getgrnam of a small group and one getpwent walk of every
-# user, counts the system calls of a getpwnam hit (strace -c, 2001 calls
-# minus 1), then one table prints them all. Not a test: no thresholds.
+# 1/2 threads, counts the system calls of a getpwnam hit (strace -c, 2001
+# calls minus 1), then one table prints them all. Not a test: no thresholds.
 # Then the big-directory rows (issue 9 §6), same setups, same table: 100,000
 # users all in one 100,000-member group "allstaff" (their primary group):
 #   id        `id USER` of a member (getpwnam, getgrouplist, getgrgid of
@@ -241,12 +240,6 @@ run_all() {
 				echo "  $line" >&2
 			done
 		done
-	done
-	for args in "-g ops getgrnam" "getpwent"; do
-		# shellcheck disable=SC2086 # args is a list of words on purpose
-		line=$("${RUN[@]}" "$BENCH" -k "$T/users.passwd" -t "$SECS" -w "$WARM" -l "$label" "$@" $args hit 1)
-		echo "$line" >> "$RAW"
-		echo "  $line" >&2
 	done
 }
 
