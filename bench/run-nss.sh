@@ -2,13 +2,18 @@
 # Benchmarks glibc NSS lookups through prov against the alternatives a user
 # would otherwise pick, with the same 10,000 users, side by side:
 #   files       passwd/group: files, the users appended to /etc/passwd, /etc/group
-#   prov        passwd/group: prov, provd serving a document with those users
+#   prov        passwd/group: prov, provd serving a document with those users;
+#               nss_prov answers from the lookup snapshot provd publishes
+#   prov-socket the same, with the snapshot made group-writable so that
+#               nss_prov ignores it and asks provd over the socket (the path
+#               before issue 12, and the fallback now)
 #   files+prov  passwd/group: files prov (the real deployment order: a prov hit
 #               pays a miss in the small local files first)
 #   nscd        nscd (Debian's, its default cache settings, not persistent) in
 #               front of the big files; only if nscd is installed
 # Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist x hit/miss x
-# 1/2 threads, then one table prints them all. Not a test: no thresholds.
+# 1/2 threads, counts the system calls of a getpwnam hit (strace -c, 2001
+# calls minus 1), then one table prints them all. Not a test: no thresholds.
 # Then the big-directory rows (issue 9 §6), same setups, same table: 100,000
 # users all in one 100,000-member group "allstaff" (their primary group):
 #   id        `id USER` of a member (getpwnam, getgrouplist, getgrgid of
@@ -19,7 +24,7 @@
 #
 # usage (root): bench/run-nss.sh [-t SECS] [-w SECS] [-s "SETUPS"] [-c CPUS] [-o RAWFILE]
 #   -t  measured seconds per run (default 2)     -w  warm-up seconds (default 0.5)
-#   -s  setups to run, in order (default "prov files+prov files nscd")
+#   -s  setups to run, in order (default "prov prov-socket files+prov files nscd")
 #   -c  pin the benchmark, provd and nscd to CPUS (taskset list, e.g. 0): shows
 #       the cost without cross-CPU wake-ups (which dominate on some VMs)
 #   -o  where the raw bench_nss lines go (default $PROV_BUILD/bench/nss-results.txt)
@@ -34,8 +39,12 @@ print_table() {
 import sys
 raw, setups = sys.argv[1], sys.argv[2].split()
 runs, order = {}, []
+sysc = {}
 for line in open(raw):
     f = dict(kv.split("=", 1) for kv in line.split())
+    if f["op"] == "syscalls":
+        sysc[f["label"]] = f["calls_per_op"]
+        continue
     key = (f["op"], f["kind"], f["threads"])
     if key not in order:
         order.append(key)
@@ -60,7 +69,7 @@ def ratio(a, b):
 
 ratios = []
 for p in ("prov", "files+prov"):
-    for base in ("files", "nscd"):
+    for base in ("files", "nscd", "prov-socket"):
         if p in present and base in present:
             ratios.append((p, base))
 for f in floor:
@@ -75,7 +84,7 @@ for s in present:
     head2 += " | %8s %8s %7s" % ("p50 µs", "p99 µs", "ops/s")
 if ratios:
     head1 += " | %s" % "p50 ratio"
-    head2 += " |" + "".join(" %11s" % ("%s/%s" % (p.replace("files+prov", "f+p"), b))
+    head2 += " |" + "".join(" %11s" % ("%s/%s" % (p.replace("files+prov", "f+p"), b.replace("prov-socket", "sock")))
                             for p, b in ratios)
 print(head1)
 print(head2)
@@ -96,6 +105,17 @@ for key in order:
         row += " |" + "".join(" %11s" % ratio(runs.get(key + (p,)), runs.get(key + (b,)))
                               for p, b in ratios)
     print(row)
+if sysc:
+    print()
+    print("system calls per getpwnam hit (strace -c, 2001 calls minus 1): " +
+          ", ".join("%s %s" % (x, sysc[x]) for x in present if x in sysc))
+scale = []
+for x in present:
+    one, two = runs.get(("getpwnam", "hit", "1", x)), runs.get(("getpwnam", "hit", "2", x))
+    if one and two and float(one["ops_per_s"]) > 0:
+        scale.append("%s %.2fx" % (x, float(two["ops_per_s"]) / float(one["ops_per_s"])))
+if scale:
+    print("2 threads / 1 thread, getpwnam hit throughput: " + ", ".join(scale))
 if errors:
     print("\n! wrong answers (hit not found, or miss found):")
     for e in errors:
@@ -105,7 +125,7 @@ EOF
 
 # -R RAWFILE: only print the table of an earlier run (no root, no sandbox).
 if [ "${1:-}" = -R ] && [ $# -eq 2 ]; then
-	SETUPS=${SETUPS:-prov files+prov files nscd}
+	SETUPS=${SETUPS:-prov prov-socket files+prov files nscd}
 	print_table "$2"
 	exit 0
 fi
@@ -117,7 +137,7 @@ sandbox_enter "$@"
 N_USERS=10000
 SECS=2
 WARM=0.5
-SETUPS="prov files+prov files nscd"
+SETUPS="prov prov-socket files+prov files nscd"
 RAW=$PROV_BUILD/bench/nss-results.txt
 PIN=
 BIG=1
@@ -223,6 +243,25 @@ run_all() {
 	done
 }
 
+# count_syscalls LABEL [bench_nss options]: system calls per getpwnam hit,
+# the difference between 2001 calls and 1 (start-up cancels out).
+count_syscalls() {
+	local label=$1 one many
+	shift
+	command -v strace >/dev/null || return 0
+	strace -f -c -o "$T/strace1" "$BENCH" -k "$T/users.passwd" -n 1 -w 0 -t 600 "$@" getpwnam hit 1 >/dev/null
+	strace -f -c -o "$T/strace2" "$BENCH" -k "$T/users.passwd" -n 2001 -w 0 -t 600 "$@" getpwnam hit 1 >/dev/null
+	one=$(awk '$NF == "total" { print $4 }' "$T/strace1")
+	many=$(awk '$NF == "total" { print $4 }' "$T/strace2")
+	echo "op=syscalls kind=getpwnam-hit threads=1 label=$label calls_per_op=$(python3 -c "print('%.2f' % (($many - $one) / 2000))")" >> "$RAW"
+}
+
+# prov-socket: a snapshot nss_prov must not believe sends every lookup to
+# the socket, as before the snapshot existed.
+snapshot_mode() {
+	if [ "$1" = prov-socket ]; then chmod 664 /run/prov/nss.map; else chmod 644 /run/prov/nss.map; fi
+}
+
 start_nscd() {
 	# Debian's nscd.conf, but no persistent cache: nothing is written to
 	# the real /var/cache/nscd, and every run starts from an empty cache.
@@ -250,17 +289,21 @@ run_setup() {
 		set_nss files
 		mount_big_files
 		run_all files
+		count_syscalls files
 		umount_big_files
 		;;
-	prov | files+prov)
+	prov | prov-socket | files+prov)
 		# Local accounts win (invariant 1), so provd must never see the
 		# big files: they are only mounted in the files setups.
 		if [ -z "$PROVD_PID" ]; then
 			start_provd "$T/provd.conf"
 			pin "$PROVD_PID"
 		fi
-		if [ "$1" = prov ]; then set_nss prov; else set_nss "files prov"; fi
+		if [ "$1" = files+prov ]; then set_nss "files prov"; else set_nss prov; fi
+		snapshot_mode "$1"
 		run_all "$1"
+		count_syscalls "$1"
+		snapshot_mode prov
 		;;
 	nscd)
 		if ! command -v nscd >/dev/null; then
@@ -274,6 +317,7 @@ run_setup() {
 		# -p: look every key up once first, so the measured calls
 		# are answered from nscd's cache, as on a long-running host.
 		run_all nscd -p
+		count_syscalls nscd -p
 		stop_nscd
 		mountpoint -q /var/cache/nscd && umount /var/cache/nscd
 		umount_big_files
@@ -340,13 +384,16 @@ run_big_setup() {
 		run_big files
 		umount_big_files
 		;;
-	prov | files+prov)
+	prov | prov-socket | files+prov)
 		if [ -z "$PROVD_PID" ]; then
 			start_provd "$T/provd-big.conf"
 			pin "$PROVD_PID"
+			echo "big snapshot: $(stat -c %s /run/prov/nss.map) bytes; provd: $("$PROV_BUILD/provctl/provctl" status | sed -n 's/^ *snapshot: *//p')" > "$T/big-snapshot.txt"
 		fi
-		if [ "$1" = prov ]; then set_nss prov; else set_nss "files prov"; fi
+		if [ "$1" = files+prov ]; then set_nss "files prov"; else set_nss prov; fi
+		snapshot_mode "$1"
 		run_big "$1"
+		snapshot_mode prov
 		;;
 	nscd)
 		command -v nscd >/dev/null || return 0
@@ -370,8 +417,8 @@ print_header() {
 	echo "load average before the runs: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 	echo "data: $N_USERS users (+alice), a group each, one 2001-member group; ${SECS}s measured + ${WARM}s warm-up per run; hits = random existing users, misses = random names/ids from 1000 that exist nowhere"
 	[ -z "$BIG" ] || echo "big rows (id, getgrnam, getpwent): $N_BIG users, all members of one $N_BIG-member group allstaff (their primary group); id = getpwnam + getgrouplist + getgrgid of allstaff; getpwent = the whole enumeration"
-	echo "DESIGN §6 targets: this first version (socket path): hit p50 < 50 µs;"
-	echo "  later (mapped snapshot): hit <= 0.5 µs, miss <= 0.2 µs, initgroups <= 1 µs."
+	echo "DESIGN §6 targets: socket path (prov-socket): hit p50 < 50 µs;"
+	echo "  mapped snapshot (prov): hit <= 0.5 µs, miss <= 0.2 µs, initgroups <= 1 µs; issue 12: prov/nscd <= 1."
 	echo "  Reference p50 (1 thread, 10k users) from DESIGN: files 464 µs, nslcd 162, SSSD socket 127,"
 	echo "  SSSD mapped cache 0.97 (miss 73), nscd 0.61 µs."
 	echo "Ratios are p50(setup)/p50(base): below 1 means the setup is faster."
@@ -408,4 +455,5 @@ fi
 print_header
 print_table "$RAW"
 echo
+[ -s "$T/big-snapshot.txt" ] && { cat "$T/big-snapshot.txt"; echo; }
 echo "raw results: $RAW"

@@ -6,6 +6,7 @@
  * child nothing to share with its parent.
  */
 #include "nss_prov.h"
+#include "mapread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -140,20 +141,21 @@ enum nss_status prov_enum_getgr(struct prov_enum *e, const char *socket_path, st
 }
 
 /*
- * The process-wide enumerations behind the entry points. glibc already
+ * The process-wide enumerations behind the entry points: from the lookup
+ * snapshot when there is one to believe (mapread.h), else the socket. glibc already
  * serialises set/get/end*ent under its own lock; the mutex is for callers
  * that reach the entry points another way. pthread_mutex_* live in libc
  * since glibc 2.34, so this adds no libpthread dependency.
  */
 static pthread_mutex_t pw_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct prov_enum pw_enum = { .op = PROV_OP_PW_ENUM };
+static struct prov_mapenum pw_enum = { .sock = { .op = PROV_OP_PW_ENUM } };
 static pthread_mutex_t gr_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct prov_enum gr_enum = { .op = PROV_OP_GR_ENUM };
+static struct prov_mapenum gr_enum = { .sock = { .op = PROV_OP_GR_ENUM } };
 
-static enum nss_status reset_locked(pthread_mutex_t *lock, struct prov_enum *e)
+static enum nss_status reset_locked(pthread_mutex_t *lock, struct prov_mapenum *e)
 {
 	pthread_mutex_lock(lock);
-	prov_enum_reset(e);
+	prov_mapenum_reset(e);
 	pthread_mutex_unlock(lock);
 	return NSS_STATUS_SUCCESS;
 }
@@ -169,7 +171,7 @@ enum nss_status _nss_prov_getpwent_r(struct passwd *pw, char *buf, size_t buflen
 	enum nss_status st;
 
 	pthread_mutex_lock(&pw_lock);
-	st = prov_enum_getpw(&pw_enum, PROV_SOCKET_PATH, pw, buf, buflen, errnop);
+	st = prov_mapenum_getpw(&pw_enum, prov_mapsrc_default(), PROV_SOCKET_PATH, pw, buf, buflen, errnop);
 	pthread_mutex_unlock(&pw_lock);
 	return st;
 }
@@ -190,7 +192,7 @@ enum nss_status _nss_prov_getgrent_r(struct group *gr, char *buf, size_t buflen,
 	enum nss_status st;
 
 	pthread_mutex_lock(&gr_lock);
-	st = prov_enum_getgr(&gr_enum, PROV_SOCKET_PATH, gr, buf, buflen, errnop);
+	st = prov_mapenum_getgr(&gr_enum, prov_mapsrc_default(), PROV_SOCKET_PATH, gr, buf, buflen, errnop);
 	pthread_mutex_unlock(&gr_lock);
 	return st;
 }

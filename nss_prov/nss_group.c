@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* group lookups by name and by gid. */
 #include "nss_prov.h"
+#include "mapread.h"
 
 #include <errno.h>
 
@@ -56,11 +57,11 @@ enum nss_status prov_nss_getgrgid(const char *socket_path, gid_t gid, struct gro
 enum nss_status _nss_prov_getgrnam_r(const char *name, struct group *gr, char *buf,
 				     size_t buflen, int *errnop)
 {
-	return prov_nss_getgrnam(PROV_SOCKET_PATH, name, gr, buf, buflen, errnop);
+	return prov_map_getgrnam(prov_mapsrc_default(), PROV_SOCKET_PATH, name, gr, buf, buflen, errnop);
 }
 
 enum nss_status _nss_prov_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t buflen,
 				     int *errnop)
 {
-	return prov_nss_getgrgid(PROV_SOCKET_PATH, gid, gr, buf, buflen, errnop);
+	return prov_map_getgrgid(prov_mapsrc_default(), PROV_SOCKET_PATH, gid, gr, buf, buflen, errnop);
 }

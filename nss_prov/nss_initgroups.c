@@ -4,6 +4,7 @@
  * array glibc is collecting from every source (files first, usually).
  */
 #include "nss_prov.h"
+#include "mapread.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -113,6 +114,6 @@ enum nss_status _nss_prov_initgroups_dyn(const char *user, gid_t group, long int
 					 long int *size, gid_t **groupsp, long int limit,
 					 int *errnop)
 {
-	return prov_nss_initgroups(PROV_SOCKET_PATH, user, group, start, size, groupsp, limit,
-				   errnop);
+	return prov_map_initgroups(prov_mapsrc_default(), PROV_SOCKET_PATH, user, group, start, size,
+				   groupsp, limit, errnop);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* passwd lookups by name and by uid. */
 #include "nss_prov.h"
+#include "mapread.h"
 
 #include <errno.h>
 
@@ -56,11 +57,11 @@ enum nss_status prov_nss_getpwuid(const char *socket_path, uid_t uid, struct pas
 enum nss_status _nss_prov_getpwnam_r(const char *name, struct passwd *pw, char *buf,
 				     size_t buflen, int *errnop)
 {
-	return prov_nss_getpwnam(PROV_SOCKET_PATH, name, pw, buf, buflen, errnop);
+	return prov_map_getpwnam(prov_mapsrc_default(), PROV_SOCKET_PATH, name, pw, buf, buflen, errnop);
 }
 
 enum nss_status _nss_prov_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t buflen,
 				     int *errnop)
 {
-	return prov_nss_getpwuid(PROV_SOCKET_PATH, uid, pw, buf, buflen, errnop);
+	return prov_map_getpwuid(prov_mapsrc_default(), PROV_SOCKET_PATH, uid, pw, buf, buflen, errnop);
 }

@@ -27,6 +27,20 @@ static const char *one_line(const struct prov_str *s, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* The published lookup snapshot (provd >= issue 12 reports it): one that
+ * is there but damaged or not to be believed is an error, since lookups
+ * then depend on provd again; none at all is not (nothing served yet). */
+static int snapshot_verdict(const struct prov_str *snap)
+{
+	char line[512];
+
+	if (!snap || (snap->len >= 5 && memcmp(snap->ptr, "valid", 5) == 0) ||
+	    (snap->len >= 7 && memcmp(snap->ptr, "missing", 7) == 0))
+		return CTL_OK;
+	ctl_err("lookup snapshot: %s", one_line(snap, line, sizeof(line)));
+	return CTL_ERROR;
+}
+
 static int verify(struct ctl *c)
 {
 	struct prov_str keys[PROV_STATUS_PAIRS_MAX], vals[PROV_STATUS_PAIRS_MAX];
@@ -55,7 +69,7 @@ static int verify(struct ctl *c)
 	}
 	ctl_print_pairs(c, keys, vals, n);
 	if (prov_str_eq(result, "valid")) {
-		rc = CTL_OK;
+		rc = snapshot_verdict(ctl_pair_value(keys, vals, n, "snapshot"));
 	} else if (prov_str_eq(result, "missing")) {
 		ctl_err("no cache at %s (provd has not saved a directory yet)",
 			one_line(ctl_pair_value(keys, vals, n, "path"), line, sizeof(line)));

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include "mappublish.h"
+#include "prov/mapfile.h"
 #include "cache_verify.h"
 
 #include <errno.h>
@@ -150,6 +152,21 @@ int cache_verify_print(const struct prov_config *cfg, FILE *f)
 	return r == 0 ? 0 : 1;
 }
 
+/* The lookup snapshot nss_prov maps, checked whole (mappublish.h):
+ * "snapshot" = "valid: ...", "missing: ...", or why nss_prov would not
+ * believe it. */
+static void add_snapshot(const struct prov_config *cfg, struct cache_verdict *v)
+{
+	char path[4096], line[CV_VALUE_MAX];
+	int r;
+
+	if (v->n >= CV_PAIRS_MAX)
+		return;
+	snprintf(path, sizeof(path), "%s/" PROV_MAP_NAME, cfg->runtime_dir);
+	r = mappub_verify_file(path, line, sizeof(line));
+	add(v, "snapshot", "%s%s", r == -ENOENT ? "missing: " : "", line);
+}
+
 /* CACHE_VERIFY: request empty; reply u32 n, n x (str key, str value). The
  * check runs in the loop: it reads one file and admits one document, as
  * the start-up load does, and only root on the private socket asks. */
@@ -172,6 +189,7 @@ static int h_cache_verify(struct dispatch_ctx *ctx, struct prov_reader *req, str
 		log_event(LOG_WARNING, "cache_verify_refused", LOG_FIELDS({ "PROV_REASON", v->pairs[1].value }),
 			  "cache verify: %s/%s would be refused at start-up: %s", st->cfg.state_dir, CACHE_FILE_NAME,
 			  v->pairs[1].value);
+	add_snapshot(&st->cfg, v);
 	prov_put_u32(reply, (uint32_t)v->n);
 	for (i = 0; i < v->n; i++) {
 		url_redact_inplace(v->pairs[i].value, sizeof(v->pairs[i].value));

@@ -10,6 +10,7 @@
 #include "cache_verify.h"
 #include "log.h"
 #include "login_handlers.h"
+#include "mappublish.h"
 #include "removed.h"
 #include "source.h"
 #include "sudogroup.h"
@@ -419,6 +420,17 @@ static void status_sync(struct pairs *p, const struct prov_state *st, int64_t no
 		pair(p, "next_sync", "%s", h->running ? "after the running pull" : "-");
 }
 
+/* The lookup snapshot: its generation, and whether nss_prov believes the
+ * file now (mappublish.h checks it at each status). */
+static void status_snapshot(struct pairs *p, const struct prov_state *st)
+{
+	char snap[STATE_TEXT_MAX];
+
+	pair(p, "snapshot_generation", "%llu", (unsigned long long)mappub_generation(st->mappub));
+	mappub_status(st->mappub, snap, sizeof(snap));
+	pair(p, "snapshot", "%s", snap);
+}
+
 static int h_status(struct dispatch_ctx *ctx, struct prov_reader *req, struct prov_writer *reply)
 {
 	const struct prov_state *st = ctx->state;
@@ -458,6 +470,7 @@ static int h_status(struct dispatch_ctx *ctx, struct prov_reader *req, struct pr
 	pair(&p, "sudo_group", "%s", st->cfg.sudo_group);
 	pair(&p, "sudo_gid", "%u", st->cfg.sudo_gid);
 	pair(&p, "cache", "%s", st->cache_state);
+	status_snapshot(&p, st);
 	pair(&p, "last_error", "%s", st->last_error[0] ? st->last_error : "none");
 	fmt_time(st->last_error_at, t, sizeof(t));
 	pair(&p, "last_error_at", "%s", t);

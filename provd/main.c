@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -20,6 +21,7 @@
 #include "prov/protocol.h"
 #include "server.h"
 #include "sessions.h"
+#include "mappublish.h"
 #include "snapshot.h"
 #include "docsig.h"
 #include "source.h"
@@ -205,6 +207,7 @@ int main(int argc, char **argv)
 {
 	struct server *srv = NULL;
 	struct sessions *sessions = NULL;
+	struct mappub *mappub = NULL;
 	struct sync *sync = NULL;
 	struct prov_config cfg;
 	struct prov_state st;
@@ -274,11 +277,21 @@ int main(int argc, char **argv)
 		state_free(&st);
 		return EXIT_FAILURE;
 	}
+	/* Before the first directory too: the cache loaded next is published
+	 * for nss_prov before READY. Without it lookups use the socket. */
+	r = mappub_new(&st, srv, &mappub);
+	if (r < 0)
+		log_msg(LOG_ERR, "cannot publish lookup snapshots (lookups use the socket): %s", strerror(-r));
 	state_load_initial(&st);
+	if (!st.dir)
+		mappub_withdraw(mappub);
+	else
+		mappub_refresh(mappub, (int64_t)time(NULL)); /* last_ok is final now: before READY */
 	/* After the sockets: the pull worker inherits their signal mask. */
 	r = sync_new(srv, &st, &sync);
 	if (r < 0) {
 		log_msg(LOG_ERR, "cannot set up the sync: %s", strerror(-r));
+		mappub_free(mappub);
 		sessions_free(sessions);
 		server_free(srv);
 		state_free(&st);
@@ -293,6 +306,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "event loop failed: %s", strerror(-r));
 	sd_notify(0, "STOPPING=1");
 	sync_free(sync);
+	mappub_free(mappub);
 	sessions_free(sessions);
 	server_free(srv);
 	state_free(&st);

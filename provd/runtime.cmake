@@ -14,6 +14,8 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/budget.c      # connections per peer uid
   ${CMAKE_CURRENT_LIST_DIR}/ratelimit.c   # audit lines per peer uid
   ${CMAKE_CURRENT_LIST_DIR}/worker.c      # slow work off the loop (homes)
+  ${CMAKE_CURRENT_LIST_DIR}/mapwrite.c     # the lookup snapshot nss_prov maps
+  ${CMAKE_CURRENT_LIST_DIR}/mappublish.c   # when it is published, its status
 )
 
 # DESIGN invariant 9: provd never resolves a name through NSS (it would ask

@@ -472,6 +472,7 @@ static void on_change(struct prov_state *st, void *userdata)
 
 	if (st->removed && removed_update(st->removed, st->dir, &st->cfg, now) < 0)
 		log_msg(LOG_ERR, "out of memory: removed users not recorded this time");
+	state_publish(st); /* before nscd forgets: it asks the module again */
 	sessions_tick(s, now);
 	session_worker_invalidate_nscd(s->worker);
 }
@@ -489,8 +490,10 @@ static void on_timer(struct server *srv, int fd, uint32_t events, void *userdata
 	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN && errno != ECANCELED)
 		log_msg(LOG_WARNING, "session timer: %s", strerror(errno));
 	sessions_tick(s, now);
-	if (clock_change)
+	if (clock_change) {
+		state_publish(s->st); /* the sudo group's members changed with the clock */
 		session_worker_invalidate_nscd(s->worker);
+	}
 }
 
 int sessions_new(struct prov_state *st, const struct sessions_env *env, struct sessions **ret)

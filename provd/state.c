@@ -12,6 +12,7 @@
 
 #include "cache.h"
 #include "log.h"
+#include "mappublish.h"
 #include "removed.h"
 #include "snapshot.h"
 #include "source.h"
@@ -153,8 +154,17 @@ static void persist(struct prov_state *st)
 /* A new snapshot is served: tell the login path (state.h on_change). */
 static void changed(struct prov_state *st)
 {
+	/* on_change publishes itself, at its right moment (state.h). */
 	if (st->on_change)
 		st->on_change(st, st->on_change_data);
+	else
+		state_publish(st);
+}
+
+void state_publish(struct prov_state *st)
+{
+	if (st->on_publish)
+		st->on_publish(st, st->on_publish_data);
 }
 
 /* The served snapshot is going: freed, or retired while a worker reads it. */
@@ -425,6 +435,7 @@ int state_load_source(struct prov_state *st, unsigned flags)
 	/* Confirmed current just now (the demo is, by definition). */
 	st->last_ok = (int64_t)time(NULL);
 	snprintf(st->cache_state, sizeof(st->cache_state), "not used (embedded demo)");
+	mappub_refresh(st->mappub, (int64_t)time(NULL)); /* as sync.c's record_success() */
 	/* A good load clears an earlier error: status shows the present. */
 	st->last_error[0] = '\0';
 	st->last_error_at = 0;

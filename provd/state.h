@@ -95,6 +95,14 @@ struct prov_state {
 	 * deprovisioned_retention (removed.h; owned by sessions.c). NULL =
 	 * none. */
 	struct removed_users *removed;
+	/* Publishes the lookup snapshot (mappublish.h), whose status STATUS
+	 * reports; NULL = none. Called through state_publish(): by on_change
+	 * when there is one (after the removed users are brought up to date,
+	 * before nscd is told to forget: a lookup in between must find the
+	 * new snapshot), else right after the swap. */
+	void (*on_publish)(struct prov_state *st, void *userdata);
+	void *on_publish_data;
+	struct mappub *mappub;
 };
 
 /* What admission must know about the past (prior.h) besides st->dir: the
@@ -162,6 +170,9 @@ void state_unpin(struct prov_state *st);
 /* SIGHUP: parse the config file again; if it is invalid keep the running
  * one and say why; otherwise swap it and rebuild the directory with it. */
 int state_reload(struct prov_state *st);
+
+/* Runs the on_publish hook, if any. */
+void state_publish(struct prov_state *st);
 
 /* Records an error for status (and returns r for convenience). */
 int state_set_error(struct prov_state *st, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -17,6 +17,7 @@
 
 #include "backoff.h"
 #include "log.h"
+#include "mappublish.h"
 #include "source.h"
 #include "syncjob.h"
 #include "synclog.h"
@@ -395,6 +396,9 @@ static void record_success(struct sync *sy, const struct syncjob_out *out)
 	st->health.failing_since = 0;
 	st->health.auth_failed = false;
 	st->last_ok = now;
+	/* Confirmed: a snapshot built while the directory looked stale (the
+	 * swap comes before this line) has its sudo members back now. */
+	mappub_refresh(st->mappub, now);
 	/* A pull that works answers a pull's error; not, say, a refused reload. */
 	if (strncmp(st->last_error, "sync ", 5) == 0) {
 		st->last_error[0] = '\0';

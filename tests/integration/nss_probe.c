@@ -13,14 +13,24 @@
  *   nss_probe fork NAME           look up, fork, look up in the child
  *   nss_probe loop N NAME         N lookups by name, uid, group, initgroups
  *                                 and one enumeration (for valgrind/ASan)
+ *   nss_probe direct N NAME       N rounds of getpwnam_r, getpwuid_r, a miss
+ *                                 and initgroups_dyn on libnss_prov.so.2
+ *                                 itself (dlopen), without glibc's files
+ *                                 source in between: for counting the
+ *                                 module's own system calls (strace -c)
+ *   nss_probe fds N NAME          opens N fds, then looks NAME up
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <nss.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -185,8 +195,64 @@ static int probe_loop(int n, const char *name)
 	return failures != 0;
 }
 
+typedef enum nss_status (*pwnam_fn)(const char *, struct passwd *, char *, size_t, int *);
+typedef enum nss_status (*pwuid_fn)(uid_t, struct passwd *, char *, size_t, int *);
+typedef enum nss_status (*initgroups_fn)(const char *, gid_t, long int *, long int *, gid_t **, long int, int *);
+
+static int probe_direct(int n, const char *name)
+{
+	void *h = dlopen("libnss_prov.so.2", RTLD_NOW);
+	pwnam_fn pwnam;
+	pwuid_fn pwuid;
+	initgroups_fn ig;
+	int i, failures = 0;
+
+	if (!h) {
+		fprintf(stderr, "dlopen: %s\n", dlerror());
+		return 1;
+	}
+	pwnam = (pwnam_fn)dlsym(h, "_nss_prov_getpwnam_r");
+	pwuid = (pwuid_fn)dlsym(h, "_nss_prov_getpwuid_r");
+	ig = (initgroups_fn)dlsym(h, "_nss_prov_initgroups_dyn");
+	if (!pwnam || !pwuid || !ig)
+		return 1;
+	for (i = 0; i < n; i++) {
+		struct passwd pw;
+		char buf[4096];
+		long int start = 1, size = 64;
+		gid_t *groups = malloc(64 * sizeof(gid_t));
+		int err;
+
+		if (!groups || pwnam(name, &pw, buf, sizeof(buf), &err) != NSS_STATUS_SUCCESS ||
+		    pwuid(pw.pw_uid, &pw, buf, sizeof(buf), &err) != NSS_STATUS_SUCCESS ||
+		    pwnam("no-such-user-anywhere", &pw, buf, sizeof(buf), &err) != NSS_STATUS_NOTFOUND ||
+		    ig(name, pw.pw_gid, &start, &size, &groups, 0, &err) != NSS_STATUS_SUCCESS)
+			failures++;
+		free(groups);
+	}
+	printf("direct=%d failures=%d\n", n, failures);
+	return failures != 0;
+}
+
+static int probe_fds(int n, const char *name)
+{
+	struct rlimit rl = { (rlim_t)n + 64, (rlim_t)n + 64 };
+	int i;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (open("/dev/null", O_RDONLY) < 0)
+			return 1;
+	return probe_loop(3, name);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "direct") == 0)
+		return probe_direct((int)strtol(argv[2], NULL, 10), argv[3]);
+	if (argc >= 4 && strcmp(argv[1], "fds") == 0)
+		return probe_fds((int)strtol(argv[2], NULL, 10), argv[3]);
 	if (argc >= 3 && strcmp(argv[1], "erange") == 0)
 		return probe_erange_passwd(argv[2]);
 	if (argc >= 3 && strcmp(argv[1], "erange-group") == 0)

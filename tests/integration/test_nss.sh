@@ -2,7 +2,8 @@
 # Real glibc NSS against a running provd, in a private mount namespace
 # (DESIGN invariants 1, 2, 6, 9): getent and id by name and id, initgroups,
 # enumeration of a few thousand users, misses, the ERANGE path, hostile
-# entries absent, local accounts never shadowed, provd killed or hung,
+# entries absent, local accounts never shadowed, provd killed, hung or
+# flooded (answers from the lookup snapshot), the snapshot's trust rules,
 # 200 concurrent clients, thread and fork safety.
 . "$(dirname "$0")/lib.sh"
 sandbox_enter "$@"
@@ -83,23 +84,104 @@ check_eq "with PROV_NSS_BYPASS set (as in provd) the module answers nothing" 2 $
 # (provd sets it with setenv() at start, which /proc/PID/environ does not
 # show; the build test provd/no-nss-lookups checks provd calls no NSS API.)
 
-# --- invariant 6: provd down or hung, lookups fail fast ---
+# --- the lookup snapshot provd publishes (DESIGN §6) ---
+MAP=/run/prov/nss.map
+check "snapshot published before READY, root-owned, mode 0644" \
+	test "$(stat -c '%u %a' "$MAP" 2>/dev/null)" = "0 644"
+check "provctl status shows the published generation" \
+	sh -c "'$PROV_BUILD/provctl/provctl' status | grep -Eq '^ *snapshot_generation[: =]+[1-9]'"
+check "provctl cache verify checks the published file" \
+	sh -c "'$PROV_BUILD/provctl/provctl' cache verify | grep -q 'snapshot.*valid: generation'"
+strace_calls() { # system calls of N rounds of lookups on the module itself
+	strace -f -c -o "$T/strace.out" "$PROBE" direct "$1" alice >/dev/null 2>&1 || true
+	awk '$NF == "total" { print $4 }' "$T/strace.out"
+}
+if command -v strace >/dev/null; then
+	few=$(strace_calls 1); many=$(strace_calls 1001)
+	check "no system call per lookup once mapped ($few calls for 1 round, $many for 1001)" \
+		test -n "$many" -a $((many - few)) -lt 50
+fi
+check "lookups with 1,500 open fds" "$PROBE" fds 1500 alice
+check "lookups with fds 0-2 closed" sh -c "'$PROBE' loop 3 alice <&- >&- 2>&-"
+
+# A file nss_prov must not believe: lookups go back to the socket, and
+# status says why. With provd stopped the socket cannot answer, which
+# proves the file was ignored.
+chmod 664 "$MAP"
+check "group-writable snapshot: status says it is ignored" \
+	sh -c "'$PROV_BUILD/provctl/provctl' status | grep -q 'ignored by nss_prov'"
+check_eq "group-writable snapshot: lookups through the socket" "alice" "$(getent passwd alice | cut -d: -f1)"
 kill -STOP "$PROVD_PID"
-ms=$(elapsed_ms getent passwd alice)
-rc=0; getent passwd alice >/dev/null || rc=$?
-check_eq "provd hung: lookup gives no answer" 2 $rc
-check "provd hung: lookup returns within the 1 s bound (took ${ms} ms)" test "$ms" -lt 1600
-check_eq "provd hung: local accounts still resolve" "root" "$(getent passwd 0 | cut -d: -f1)"
+rc=0; timeout 5 getent passwd alice >/dev/null || rc=$?
+check_eq "group-writable snapshot, provd stopped: no answer (the file is ignored)" 2 $rc
+kill -CONT "$PROVD_PID"
+chmod 644 "$MAP"; chown 1000 "$MAP"
+kill -STOP "$PROVD_PID"
+rc=0; timeout 5 getent passwd alice >/dev/null || rc=$?
+check_eq "snapshot not owned by root, provd stopped: no answer (the file is ignored)" 2 $rc
+kill -CONT "$PROVD_PID"
+check "snapshot not owned by root: status says it is ignored" \
+	sh -c "'$PROV_BUILD/provctl/provctl' status | grep -q 'not owned by root'"
+chown 0 "$MAP"
+
+# --- invariant 6, with the snapshot: provd down, hung or flooded, lookups
+# answer from the last snapshot, at once; hits, misses, initgroups and
+# enumeration alike ---
+provd_down_checks() { # $1: how provd is down
+	local how=$1 ms rc
+	ms=$(elapsed_ms getent passwd alice)
+	check_eq "$how: getent passwd from the snapshot" \
+		"alice:*:20001:20001:Alice Liddell:/home/alice:/bin/sh" "$(getent passwd alice)"
+	check "$how: lookup returns at once (took ${ms} ms)" test "$ms" -lt 300
+	check_eq "$how: by uid" "user00042" "$(getent passwd 100042 | cut -d: -f1)"
+	check_eq "$how: id with supplementary groups (initgroups)" \
+		"uid=20001(alice) gid=20001(alice) groups=20001(alice),30000(staff-prov),30001(ops)" "$(id alice)"
+	rc=0; ms=$(elapsed_ms getent passwd no-such-user); getent passwd no-such-user >/dev/null || rc=$?
+	check_eq "$how: a miss is a miss" 2 $rc
+	check "$how: a miss returns at once (took ${ms} ms)" test "$ms" -lt 300
+	check_eq "$how: group by name" "ops:x:30001:alice" "$(getent group ops)"
+	check_eq "$how: enumeration lists every user" $N \
+		"$(getent passwd | awk -F: '$3 >= 100001 && $3 <= 200000' | wc -l)"
+	check_eq "$how: local accounts still resolve" "root" "$(getent passwd 0 | cut -d: -f1)"
+}
+
+kill -STOP "$PROVD_PID"
+provd_down_checks "provd SIGSTOPped"
 kill -CONT "$PROVD_PID"
 check_eq "provd resumed: answers again" "alice" "$(getent passwd alice | cut -d: -f1)"
 
+# A local user holding provd's connections (more than max_clients) does
+# not make lookups fail for everyone any more.
+python3 - "$T/flood.ready" <<'PY' &
+import socket, sys, time
+held = []
+for i in range(1100):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.setblocking(False)
+    try:
+        s.connect("/run/prov/socket")
+    except (BlockingIOError, OSError):
+        pass
+    held.append(s)
+open(sys.argv[1], "w").close()
+time.sleep(60)
+PY
+FLOOD_PID=$!
+for i in $(seq 100); do [ -e "$T/flood.ready" ] && break; sleep 0.1; done
+provd_down_checks "1,100 idle connections held"
+kill "$FLOOD_PID" 2>/dev/null || true; wait "$FLOOD_PID" 2>/dev/null || true
+
 kill -9 "$PROVD_PID"; wait "$PROVD_PID" 2>/dev/null || true; PROVD_PID=
+provd_down_checks "provd killed (-9)"
+ms=$(elapsed_ms id alice)
+check "provd killed: id returns at once (took ${ms} ms)" test "$ms" -lt 300
+
+# No snapshot and no provd: the old rule, fail fast.
+rm -f "$MAP"
 ms=$(elapsed_ms getent passwd alice)
 rc=0; getent passwd alice >/dev/null || rc=$?
-check_eq "provd killed: lookup gives no answer" 2 $rc
-check "provd killed: lookup returns at once (took ${ms} ms)" test "$ms" -lt 200
-check_eq "provd killed: local accounts still resolve" "root" "$(getent passwd 0 | cut -d: -f1)"
-ms=$(elapsed_ms id alice)
-check "provd killed: id returns at once (took ${ms} ms)" test "$ms" -lt 200
+check_eq "no snapshot, provd killed: lookup gives no answer" 2 $rc
+check "no snapshot, provd killed: lookup returns at once (took ${ms} ms)" test "$ms" -lt 200
+check_eq "no snapshot, provd killed: local accounts still resolve" "root" "$(getent passwd 0 | cut -d: -f1)"
 
 finish

@@ -139,6 +139,9 @@ rc=0; pamtester provtest-fast alice acct_mgmt >/dev/null 2>&1 || rc=$?
 check "provd hung: alice refused" test $rc -ne 0
 check "provd hung: refused within the deadline (${ms} ms)" test "$ms" -lt 2000
 check "provd hung: root fine" pt root acct_mgmt
+# Resolving is not granting: the lookup snapshot still names alice, PAM
+# still asks provd and fails closed.
+check_eq "provd hung: alice still resolves (lookup snapshot)" "alice" "$(getent passwd alice | cut -d: -f1)"
 kill -CONT "$PROVD_PID"
 
 # --- provd down: prov user denied at once, local user fine ---
@@ -149,5 +152,8 @@ check "provd down: alice refused" test $rc -ne 0
 check "provd down: alice told why" grep -q 'access service is not available' "$T/pt.out"
 check "provd down: refused fast (${ms} ms)" test "$ms" -lt 1000
 check "provd down: root fine" pt root acct_mgmt open_session close_session
+check_eq "provd down: alice still resolves (lookup snapshot)" "alice" "$(getent passwd alice | cut -d: -f1)"
+rc=0; pt alice acct_mgmt || rc=$?
+check "provd down: alice resolving does not let her in" test $rc -ne 0
 
 finish

@@ -68,6 +68,11 @@ stopped_but_listening() {
 	[ "$(prop provd.service ActiveState)" = inactive ] && [ "$(prop provd.socket ActiveState)" = active ]
 }
 check "provd stopped, sockets still listening" stopped_but_listening
+# The stopped provd's lookup snapshot stays (RuntimeDirectoryPreserve) and
+# answers lookups without provd; the socket path is what activates it.
+check "the lookup snapshot outlives the stopped provd" test "$(C getent passwd alice | cut -d: -f1)" = alice
+check "provd not started by a lookup the snapshot answers" test "$(prop provd.service ActiveState)" = inactive
+C rm -f /run/prov/nss.map
 check "getent passwd alice starts provd and is answered" \
 	test "$(C getent passwd alice | cut -d: -f1,3)" = "alice:20001"
 check "provd.service active after the lookup" test "$(prop provd.service ActiveState)" = active

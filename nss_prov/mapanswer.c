@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Answering from the lookup snapshot. A record found is the exact body
+ * the socket would have sent, so it goes through the same checks and the
+ * same two-pass packing (nss_pack.c) as a socket reply; ERANGE leaves the
+ * caller's buffer untouched and glibc retries bigger. Anything the view
+ * calls damaged (-EBADMSG) sends the question to the socket instead.
+ */
+#include "mapread.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum nss_status notfound(int *errnop)
+{
+	*errnop = ENOENT;
+	return NSS_STATUS_NOTFOUND;
+}
+
+/* As prov_nss_ask_*: provd and what it spawns never use the module. */
+static bool bypassed(void)
+{
+	return secure_getenv(PROV_NSS_BYPASS_ENV) != NULL;
+}
+
+/* The length of a name a prov entry can have; 0 when none can. */
+static size_t name_len(const char *name)
+{
+	size_t len = name ? strnlen(name, PROV_NAME_MAX + 1) : 0;
+
+	return len > PROV_NAME_MAX ? 0 : len;
+}
+
+enum nss_status prov_map_getpwnam(struct prov_mapsrc *src, const char *socket_path, const char *name,
+				  struct passwd *pw, char *buf, size_t buflen, int *errnop)
+{
+	size_t len = name_len(name);
+	struct prov_map_user u;
+	struct prov_map *m;
+	int r;
+
+	if (bypassed())
+		return prov_nss_unavail(errnop);
+	if (len == 0)
+		return notfound(errnop);
+	m = prov_map_current(src);
+	if (!m)
+		return prov_nss_getpwnam(socket_path, name, pw, buf, buflen, errnop);
+	r = prov_map_user_by_name(&m->view, name, len, &u);
+	if (r == -ENOENT)
+		return notfound(errnop);
+	if (r < 0)
+		return prov_nss_getpwnam(socket_path, name, pw, buf, buflen, errnop);
+	return prov_nss_put_passwd(&u.pw, pw, buf, buflen, errnop);
+}
+
+enum nss_status prov_map_getpwuid(struct prov_mapsrc *src, const char *socket_path, uid_t uid,
+				  struct passwd *pw, char *buf, size_t buflen, int *errnop)
+{
+	struct prov_map_user u;
+	struct prov_map *m;
+	int r;
+
+	if (bypassed())
+		return prov_nss_unavail(errnop);
+	if (!prov_nss_id_ok(uid))
+		return notfound(errnop);
+	m = prov_map_current(src);
+	if (!m)
+		return prov_nss_getpwuid(socket_path, uid, pw, buf, buflen, errnop);
+	r = prov_map_user_by_uid(&m->view, uid, &u);
+	if (r == -ENOENT)
+		return notfound(errnop);
+	if (r < 0)
+		return prov_nss_getpwuid(socket_path, uid, pw, buf, buflen, errnop);
+	return prov_nss_put_passwd(&u.pw, pw, buf, buflen, errnop);
+}
+
+enum nss_status prov_map_getgrnam(struct prov_mapsrc *src, const char *socket_path, const char *name,
+				  struct group *gr, char *buf, size_t buflen, int *errnop)
+{
+	size_t len = name_len(name);
+	struct prov_group_rec g;
+	struct prov_map *m;
+	int r;
+
+	if (bypassed())
+		return prov_nss_unavail(errnop);
+	if (len == 0)
+		return notfound(errnop);
+	m = prov_map_current(src);
+	if (!m)
+		return prov_nss_getgrnam(socket_path, name, gr, buf, buflen, errnop);
+	r = prov_map_group_by_name(&m->view, name, len, &g);
+	if (r == -ENOENT)
+		return notfound(errnop);
+	if (r < 0)
+		return prov_nss_getgrnam(socket_path, name, gr, buf, buflen, errnop);
+	return prov_nss_put_group(&g, gr, buf, buflen, errnop);
+}
+
+enum nss_status prov_map_getgrgid(struct prov_mapsrc *src, const char *socket_path, gid_t gid,
+				  struct group *gr, char *buf, size_t buflen, int *errnop)
+{
+	struct prov_group_rec g;
+	struct prov_map *m;
+	int r;
+
+	if (bypassed())
+		return prov_nss_unavail(errnop);
+	if (!prov_nss_id_ok(gid))
+		return notfound(errnop);
+	m = prov_map_current(src);
+	if (!m)
+		return prov_nss_getgrgid(socket_path, gid, gr, buf, buflen, errnop);
+	r = prov_map_group_by_gid(&m->view, gid, &g);
+	if (r == -ENOENT)
+		return notfound(errnop);
+	if (r < 0)
+		return prov_nss_getgrgid(socket_path, gid, gr, buf, buflen, errnop);
+	return prov_nss_put_group(&g, gr, buf, buflen, errnop);
+}
+
+enum nss_status prov_map_initgroups(struct prov_mapsrc *src, const char *socket_path, const char *user,
+				    gid_t group, long int *start, long int *size, gid_t **groupsp,
+				    long int limit, int *errnop)
+{
+	size_t len = name_len(user);
+	struct prov_map_user u;
+	struct prov_reply rep;
+	struct prov_map *m;
+	int r;
+
+	if (bypassed())
+		return prov_nss_unavail(errnop);
+	if (len == 0)
+		return notfound(errnop);
+	m = prov_map_current(src);
+	if (!m)
+		return prov_nss_initgroups(socket_path, user, group, start, size, groupsp, limit, errnop);
+	r = prov_map_user_by_name(&m->view, user, len, &u);
+	if (r == -ENOENT || (r == 0 && u.ig_status == PROV_ST_NOT_FOUND))
+		return notfound(errnop);
+	if (r < 0)
+		return prov_nss_initgroups(socket_path, user, group, start, size, groupsp, limit, errnop);
+	/* The stored INITGROUPS body, read in place like a reply. */
+	memset(&rep, 0, sizeof(rep));
+	rep.body = (uint8_t *)(uintptr_t)u.ig_body;
+	rep.body_len = u.ig_len;
+	return prov_nss_initgroups_reply(&rep, group, start, size, groupsp, limit, errnop);
+}
+
+void prov_mapenum_init(struct prov_mapenum *e, uint16_t op)
+{
+	memset(e, 0, sizeof(*e));
+	prov_enum_init(&e->sock, op);
+}
+
+void prov_mapenum_reset(struct prov_mapenum *e)
+{
+	uint16_t op = e->sock.op;
+
+	prov_map_drop(e->map);
+	prov_enum_reset(&e->sock);
+	prov_mapenum_init(e, op);
+}
+
+/* The first call picks the source of the whole walk: a snapshot whose
+ * section checks whole, else the socket. */
+static void start(struct prov_mapenum *e, struct prov_mapsrc *src, bool groups)
+{
+	e->started = true;
+	if (bypassed())
+		return; /* the socket walk answers UNAVAIL, as before */
+	e->map = prov_map_hold(src);
+	if (e->map && (groups ? prov_map_verify_groups(&e->map->view) : prov_map_verify_users(&e->map->view)) < 0) {
+		prov_map_drop(e->map);
+		e->map = NULL;
+	}
+}
+
+enum nss_status prov_mapenum_getpw(struct prov_mapenum *e, struct prov_mapsrc *src, const char *socket_path,
+				   struct passwd *pw, char *buf, size_t buflen, int *errnop)
+{
+	struct prov_map_user u;
+	enum nss_status st;
+	uint32_t next;
+	int r;
+
+	if (!e->started)
+		start(e, src, false);
+	if (!e->map)
+		return prov_enum_getpw(&e->sock, socket_path, pw, buf, buflen, errnop);
+	next = e->cursor;
+	r = prov_map_next_user_verified(&e->map->view, &next, &u);
+	if (r == -ENOENT)
+		return notfound(errnop);
+	if (r < 0)
+		return prov_nss_unavail(errnop);
+	st = prov_nss_put_passwd(&u.pw, pw, buf, buflen, errnop);
+	if (st == NSS_STATUS_SUCCESS)
+		e->cursor = next; /* on ERANGE the same entry comes again */
+	return st;
+}
+
+enum nss_status prov_mapenum_getgr(struct prov_mapenum *e, struct prov_mapsrc *src, const char *socket_path,
+				   struct group *gr, char *buf, size_t buflen, int *errnop)
+{
+	struct prov_group_rec g;
+	enum nss_status st;
+	uint32_t next;
+	int r;
+
+	if (!e->started)
+		start(e, src, true);
+	if (!e->map)
+		return prov_enum_getgr(&e->sock, socket_path, gr, buf, buflen, errnop);
+	next = e->cursor;
+	r = prov_map_next_group_verified(&e->map->view, &next, &g);
+	if (r == -ENOENT)
+		return notfound(errnop);
+	if (r < 0)
+		return prov_nss_unavail(errnop);
+	st = prov_nss_put_group(&g, gr, buf, buflen, errnop);
+	if (st == NSS_STATUS_SUCCESS)
+		e->cursor = next;
+	return st;
+}
