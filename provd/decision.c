@@ -97,18 +97,21 @@ static void grant(struct grant_eval *ev, unsigned grants, const char *binding)
 	ev->in_force |= grants & (DIR_GRANT_LOGIN | DIR_GRANT_SUDO);
 }
 
+/* With a scope, its bindings are the user's by construction (decision.h):
+ * only the subject test is skipped, everything else is decided here. */
 static void eval_grants(const struct directory *d, const struct decision_host *h, const struct dir_user *u,
-			int64_t now, struct grant_eval *ev)
+			int64_t now, const struct decision_scope *scope, struct grant_eval *ev, size_t *examined)
 {
-	size_t i;
+	size_t n = scope ? scope->n : d->n_bindings, k;
 
 	memset(ev, 0, sizeof(*ev));
-	for (i = 0; i < d->n_bindings; i++) {
-		const struct dir_binding *b = &d->bindings[i];
+	for (k = 0; k < n; k++) {
+		const struct dir_binding *b = &d->bindings[scope ? scope->idx[k] : k];
 
+		++*examined;
 		if (!(b->grants & (DIR_GRANT_LOGIN | DIR_GRANT_SUDO)))
 			continue;
-		if (!host_matches(b, h) || !subject_matches(d, b, u))
+		if (!host_matches(b, h) || (!scope && !subject_matches(d, b, u)))
 			continue;
 		if (in_force(b->not_after, now)) {
 			grant(ev, b->grants, b->name);
@@ -191,12 +194,12 @@ bool decision_is_stale(const struct directory *d, const struct decision_freshnes
 }
 
 static void decide_grants(const struct directory *d, const struct decision_host *host, const struct dir_user *u,
-			  int64_t now, struct decision *r)
+			  int64_t now, const struct decision_scope *scope, struct decision *r)
 {
 	char b1[NAME_BUF], b2[HOST_BUF], when[64];
 	struct grant_eval ev;
 
-	eval_grants(d, host, u, now, &ev);
+	eval_grants(d, host, u, now, scope, &ev, &r->examined);
 	r->login_binding = ev.login_binding;
 	r->sudo_binding = ev.sudo_binding;
 	if (ev.in_force & DIR_GRANT_LOGIN) {
@@ -226,6 +229,13 @@ void decision_decide(const struct directory *d, const struct decision_host *host
 		     const struct decision_freshness *fresh, const struct decision_request *req,
 		     struct decision *ret)
 {
+	decision_decide_scoped(d, host, fresh, req, NULL, ret);
+}
+
+void decision_decide_scoped(const struct directory *d, const struct decision_host *host,
+			    const struct decision_freshness *fresh, const struct decision_request *req,
+			    const struct decision_scope *scope, struct decision *ret)
+{
 	char buf[NAME_BUF];
 	const struct dir_user *u;
 
@@ -248,7 +258,7 @@ void decision_decide(const struct directory *d, const struct decision_host *host
 		stale_reason(d, fresh, req->now, ret->reason, sizeof(ret->reason));
 		return;
 	}
-	decide_grants(d, host, u, req->now, ret);
+	decide_grants(d, host, u, req->now, scope, ret);
 }
 
 /* Bindings that give sudo on this host now, as indexes into d->bindings:

@@ -39,6 +39,7 @@
 #define PROV_DECISION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "directory.h"
@@ -82,6 +83,7 @@ struct decision {
 	const char *login_binding;
 	const char *sudo_binding;
 	const struct dir_user *user; /* NULL for UNKNOWN; points into the snapshot */
+	size_t examined;             /* bindings looked at (cost, DESIGN invariant 12) */
 	char reason[PROV_REASON_MAX + 1]; /* one line, printable ASCII */
 };
 
@@ -90,6 +92,25 @@ struct decision {
 void decision_decide(const struct directory *d, const struct decision_host *host,
 		     const struct decision_freshness *fresh, const struct decision_request *req,
 		     struct decision *ret);
+
+/*
+ * The bindings whose subject ("users", "groups": the rule above) includes
+ * one user: indexes into d->bindings, ascending. derived.c computes them
+ * once per snapshot (derived_grants()) so a check costs the user's own
+ * bindings, not every name in every binding.
+ */
+struct decision_scope {
+	const size_t *idx;
+	size_t n;
+};
+
+/* decision_decide(), looking only at scope's bindings, which must be
+ * req->user's (above): host, not_after and grant kind are still evaluated
+ * here, per request, so expiry stays exact to the second. scope NULL =
+ * every binding (the full scan). */
+void decision_decide_scoped(const struct directory *d, const struct decision_host *host,
+			    const struct decision_freshness *fresh, const struct decision_request *req,
+			    const struct decision_scope *scope, struct decision *ret);
 
 /* true when the snapshot is stale at now (rule 3 above). */
 bool decision_is_stale(const struct directory *d, const struct decision_freshness *fresh, int64_t now);

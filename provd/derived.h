@@ -2,7 +2,8 @@
 /*
  * What the served snapshot implies for this host, computed once per
  * applied directory instead of per request (DESIGN invariant 12: bounded
- * cost per request). Today: the sudo group's members (sudogroup.h).
+ * cost per request). Today: the sudo group's members (sudogroup.h), and
+ * each user's bindings (derived_grants() below).
  *
  * decision.c stays the one source of truth: a user is a member exactly
  * when decision_user_has_sudo() says so. What is done once here is only to
@@ -28,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decision.h"
 #include "state.h"
 
 struct derived_sudo {
@@ -47,5 +49,33 @@ const struct derived_sudo *derived_sudo(const struct prov_state *st, int64_t now
 
 /* true when u (a user of st->dir) is in ds. */
 bool derived_sudo_has(const struct derived_sudo *ds, const struct dir_user *u);
+
+/*
+ * Per-user grants: for each user of the snapshot, the bindings (login or
+ * sudo) whose subject includes her: named in "users", or a member (listed
+ * or primary gid) of a group in "groups", the rule of decision.h. Only
+ * which bindings to look at is decided here, by names and groups, so it
+ * depends on the snapshot alone: computed once per applied directory (dir
+ * pointer and st->generation), lazily at the first check after a swap,
+ * never by the clock. decision_decide_scoped() still evaluates host,
+ * not_after and grant kind per request, so a check costs O(the user's own
+ * bindings) instead of O(every name in every binding), and expiry stays
+ * exact to the second. provd.conf login_groups/sudo_groups are not
+ * bindings: decision.c checks them through the user's own gids (O(1)).
+ */
+struct derived_grants {
+	const struct directory *dir;
+	uint64_t generation;
+	size_t *off;           /* n_users + 1: user i's bindings are idx[off[i]..off[i+1]) */
+	size_t *idx;           /* binding indexes, ascending per user */
+	unsigned computations;
+};
+
+/* The index for st's served snapshot. NULL without a directory or out of
+ * memory (the caller then decides with the full scan). */
+const struct derived_grants *derived_grants(const struct prov_state *st);
+
+/* u's bindings (u a user of dg->dir) into *ret; -ENOENT when u is not. */
+int derived_grants_scope(const struct derived_grants *dg, const struct dir_user *u, struct decision_scope *ret);
 
 #endif

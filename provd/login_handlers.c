@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "derived.h"
 #include "homedir.h"
 #include "log.h"
 #include "names.h"
@@ -83,10 +84,17 @@ void login_decide(const struct dispatch_ctx *ctx, const char *user, const char *
 					.now = ctx->now };
 	struct decision_freshness fresh;
 	struct decision_host host;
+	const struct dir_user *u = ctx->state->dir ? directory_user_by_name(ctx->state->dir, user) : NULL;
+	struct decision_scope scope;
 
 	login_freshness(ctx->state, &fresh);
 	login_host(&ctx->state->cfg, &host);
-	decision_decide(ctx->state->dir, &host, &fresh, &req, ret);
+	/* Only the user's own bindings (derived.h, invariant 12); the full
+	 * scan when the index cannot be had (out of memory) or u is unknown. */
+	if (u && derived_grants_scope(derived_grants(ctx->state), u, &scope) == 0)
+		decision_decide_scoped(ctx->state->dir, &host, &fresh, &req, &scope, ret);
+	else
+		decision_decide(ctx->state->dir, &host, &fresh, &req, ret);
 	login_apply_removed(ctx->state, user, ctx->now, ret);
 }
 
