@@ -11,25 +11,8 @@
 #include "scim.h"
 #include "scimpull.h"
 #include "source.h"
+#include "syncjob.h"
 #include "token.h"
-
-/* The [scim] section as provd maps it (syncjob.c does the same). */
-static void scim_opts_of(const struct prov_config *c, struct scim_options *ret)
-{
-	*ret = (struct scim_options){
-		.user_urn = c->scim_user_schema,
-		.group_urn = c->scim_group_schema,
-		.attr_uid = c->scim_attr_uid,
-		.attr_gid = c->scim_attr_gid,
-		.attr_shell = c->scim_attr_shell,
-		.attr_home = c->scim_attr_home,
-		.attr_gecos = c->scim_attr_gecos,
-		.attr_keys = c->scim_attr_keys,
-		.strip_domain = c->scim_strip_domain,
-		.id_min = c->scim_id_range.min,
-		.id_max = c->scim_id_range.max,
-	};
-}
 
 int sources_scim(const struct prov_config *cfg, const char *url, const struct directory *prev,
 		 struct directory **ret, char *err, size_t errsz)
@@ -53,7 +36,7 @@ int sources_scim(const struct prov_config *cfg, const char *url, const struct di
 		token_free(token);
 		return -ENOMEM;
 	}
-	scim_opts_of(cfg, &so);
+	syncjob_scim_options(cfg, &so);
 	struct scim_pull_opts o = {
 		.base_url = url,
 		.http = {

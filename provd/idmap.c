@@ -66,7 +66,7 @@ int idmap_assign(struct idmap_entry *e, size_t n, const struct idmap_prev *prev,
 		 uint32_t max, char *err, size_t errsz)
 {
 	struct nametab keys = { 0 }, prevmap = { 0 };
-	struct idtab taken = { 0 };
+	struct idtab taken = { 0 }, pinned = { 0 };
 	size_t *order = NULL, n_derive = 0;
 	int r;
 
@@ -79,7 +79,7 @@ int idmap_assign(struct idmap_entry *e, size_t n, const struct idmap_prev *prev,
 		return -E2BIG;
 	}
 	if (nametab_init(&keys, n, false) < 0 || nametab_init(&prevmap, n_prev, false) < 0 ||
-	    idtab_init(&taken, n) < 0)
+	    idtab_init(&taken, n) < 0 || idtab_init(&pinned, n) < 0)
 		goto oom;
 	order = calloc(n ? n : 1, sizeof(*order));
 	if (!order)
@@ -110,7 +110,11 @@ int idmap_assign(struct idmap_entry *e, size_t n, const struct idmap_prev *prev,
 	qsort_r(order, n_derive, sizeof(*order), cmp_by_key, e);
 
 	/* Rule 2, in key order so a contested previous id goes to the
-	 * smallest key. */
+	 * smallest key. An explicit id does not evict it: the owner keeps the
+	 * id her files carry, and the newcomer naming the same number is left
+	 * with it, so admission refuses the newcomer as a conflict (admit.h)
+	 * instead of a directory writer renumbering someone else. Only another
+	 * previous claim (pinned) contests it. */
 	for (size_t k = 0; k < n_derive; k++) {
 		struct idmap_entry *x = &e[order[k]];
 		uint32_t pi, id;
@@ -119,9 +123,9 @@ int idmap_assign(struct idmap_entry *e, size_t n, const struct idmap_prev *prev,
 		if (!nametab_get(&prevmap, x->key, &pi))
 			continue;
 		id = prev[pi].id;
-		if (id < min || id > max || reserved(id) || taken_has(&taken, id))
+		if (id < min || id > max || reserved(id) || taken_has(&pinned, id))
 			continue;
-		if (idtab_put(&taken, id, 0, NULL) == -ENOMEM)
+		if (idtab_put(&pinned, id, 0, NULL) == -ENOMEM || idtab_put(&taken, id, 0, NULL) == -ENOMEM)
 			goto oom;
 		x->id = id;
 	}
@@ -158,6 +162,7 @@ oom:
 	r = -ENOMEM;
 out:
 	free(order);
+	idtab_free(&pinned);
 	idtab_free(&taken);
 	nametab_free(&prevmap);
 	nametab_free(&keys);

@@ -7,8 +7,11 @@
  *
  *  1. Ids the directory gives explicitly are taken as they are.
  *  2. An entry that had a derived id before (prev, from the last good
- *     snapshot) keeps it, as long as it is still in the range and no
- *     explicit id now claims it: an id never changes while its owner exists.
+ *     snapshot) keeps it, as long as it is still in the range: an id
+ *     never changes while its owner exists. An explicit id (rule 1) equal
+ *     to it does not move it: both entries get the number and admission
+ *     (admit.h) refuses the newcomer as a conflict, the established entry
+ *     keeps being served.
  *     Among entries claiming the same previous id, the bytewise smallest
  *     key keeps it.
  *     An id of prev that its key does not keep (the key is absent, or it

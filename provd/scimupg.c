@@ -81,7 +81,10 @@ static const char *clash(const struct taken *t, const struct directory *d, const
 	else if (idtab_get(&t->gids, u->gid, &i))
 		snprintf(why, UPG_WHY_MAX, "no private group: gid %u is directory group %.64s's", u->gid,
 			 d->groups[i].name);
-	else if (idtab_get(&t->user_gids, u->gid, &i))
+	/* That user also claims her uid: admission refuses at least one of
+	 * the two (the newcomer, when she was served before, so she must keep
+	 * her group; when she is refused, her group goes with her). */
+	else if (idtab_get(&t->user_gids, u->gid, &i) && d->users[i].uid != u->uid)
 		snprintf(why, UPG_WHY_MAX, "no private group: gid %u is user %.64s's explicit gidNumber", u->gid,
 			 d->users[i].name);
 	else

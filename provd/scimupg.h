@@ -15,7 +15,9 @@
  *    name and gid is, and then needs no note);
  *  - a directory group has her gid: that group is her primary group;
  *  - another user's explicit gidNumber is her gid: that user's primary
- *    group must not be named after her.
+ *    group must not be named after her (unless that user claims her uid
+ *    too: admission refuses one of the two, and keeps an established
+ *    user's group, admit.h).
  * A local group of her name or gid is left to admission (local accounts
  * win, DESIGN invariant 1): the private group is refused there, and with a
  * local gid the user too.

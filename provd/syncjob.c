@@ -367,7 +367,7 @@ done:
 
 /* ---- the SCIM source ---- */
 
-static void scim_opts_of(const struct prov_config *c, struct scim_options *ret)
+void syncjob_scim_options(const struct prov_config *c, struct scim_options *ret)
 {
 	*ret = (struct scim_options){
 		.user_urn = c->scim_user_schema,
@@ -395,7 +395,7 @@ static int scim_fetch(const struct syncjob_in *in, struct syncjob_out *out, cons
 	size_t i, n = 0;
 	int r;
 
-	scim_opts_of(&in->cfg, &so);
+	syncjob_scim_options(&in->cfg, &so);
 	for (i = 0; i < in->cfg.urls.n && n < sizeof(tries) / sizeof(tries[0]); i++) {
 		struct scim_pull_opts o = {
 			.base_url = in->cfg.urls.v[i],

@@ -100,4 +100,8 @@ void syncjob_in_free(struct syncjob_in *in);
 
 const char *syncjob_result_name(enum syncjob_result r);
 
+/* The [scim] section of a config as the SCIM pager takes it: one mapping
+ * for provd's pulls and prov-publish's alike. */
+void syncjob_scim_options(const struct prov_config *c, struct scim_options *ret);
+
 #endif

@@ -100,17 +100,42 @@ Test(idmap, previous_id_outside_range_or_reserved_is_rederived)
 	cr_assert(e[1].id >= 60000 && e[1].id <= 70000);
 }
 
-Test(idmap, explicit_id_wins_over_a_previous_derived_one)
+Test(idmap, explicit_id_never_moves_a_previous_derived_one)
 {
 	/* u:new now says uidNumber 1005, which u:old held by derivation:
-	 * the explicit id wins and u:old moves. */
+	 * u:old keeps 1005 (her files carry it) and u:new is left with its
+	 * explicit 1005 too, for admission to refuse as a conflict. Before,
+	 * u:old was renumbered by whoever wrote u:new. */
 	struct idmap_entry e[2] = { { .key = "u:old" }, { .key = "u:new", .fixed = 1005 } };
 	struct idmap_prev prev[] = { { "u:old", 1005 } };
 
 	cr_assert_eq(idmap_assign(e, 2, prev, 1, 1000, 1009, err, sizeof(err)), 0);
+	cr_assert_eq(e[0].id, 1005);
 	cr_assert_eq(e[1].id, 1005);
-	cr_assert_neq(e[0].id, 1005);
-	cr_assert(e[0].id >= 1000 && e[0].id <= 1009);
+}
+
+Test(idmap, explicit_gid_never_moves_a_previous_derived_group)
+{
+	struct idmap_entry e[3] = { { .key = "g:new", .fixed = 1003 }, { .key = "g:old" }, { .key = "u:x" } };
+	struct idmap_prev prev[] = { { "g:old", 1003 } };
+
+	cr_assert_eq(idmap_assign(e, 3, prev, 1, 1000, 1009, err, sizeof(err)), 0);
+	cr_assert_eq(id_of(e, 3, "g:old"), 1003);
+	cr_assert_eq(id_of(e, 3, "g:new"), 1003);
+	cr_assert_neq(id_of(e, 3, "u:x"), 1003);
+}
+
+Test(idmap, explicit_id_of_nobody_before_is_kept_and_derivation_avoids_it)
+{
+	/* Neither served before: the explicit id is taken, derivation probes
+	 * past it (rule 3), as it always did. */
+	struct idmap_entry e[2] = { { .key = "u:a" }, { .key = "u:b", .fixed = 0 } };
+	uint32_t home_a = idmap_home("u:a", 1000, 1009);
+
+	e[1].fixed = home_a;
+	cr_assert_eq(idmap_assign(e, 2, NULL, 0, 1000, 1009, err, sizeof(err)), 0);
+	cr_assert_eq(e[1].id, home_a);
+	cr_assert_neq(e[0].id, home_a);
 }
 
 Test(idmap, contested_previous_id_goes_to_smaller_key)

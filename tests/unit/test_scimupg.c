@@ -67,3 +67,21 @@ Test(scimupg, collisions_give_a_note_not_a_group)
 	cr_assert_str_eq(d->refused[2].reason, "no private group: gid 200003 is user dan's explicit gidNumber");
 	directory_free(d);
 }
+
+Test(scimupg, a_user_claiming_her_uid_and_gid_does_not_take_her_group)
+{
+	/* taker's explicit uidNumber and gidNumber are ann's derived 200001
+	 * (issue 9 §3): admission refuses one of the two on the uid; an
+	 * established ann must keep her private group meanwhile. */
+	struct directory *d = directory_new();
+	bool explicit_gid[] = { false, true };
+
+	user(d, "u1", "ann", 200001, 200001);
+	user(d, "u2", "taker", 200001, 200001);
+	cr_assert_eq(scimupg_add(d, explicit_gid), 0);
+	cr_assert_eq(d->n_groups, 1);
+	cr_assert_str_eq(d->groups[0].name, "ann");
+	cr_assert_eq(d->groups[0].gid, 200001);
+	cr_assert_eq(d->n_refused, 0);
+	directory_free(d);
+}
