@@ -225,8 +225,12 @@ static int collect_pairs(const struct directory *d, struct pairs *names, struct 
 				return -1;
 		}
 	}
-	qsort(names->v, names->n, sizeof(struct pair), cmp_pair);
-	qsort(gids->v, gids->n, sizeof(struct pair), cmp_pair);
+	/* qsort's array may not be NULL, even for no elements (C11 7.22.5):
+	 * a directory without bindings has none. */
+	if (names->n)
+		qsort(names->v, names->n, sizeof(struct pair), cmp_pair);
+	if (gids->n)
+		qsort(gids->v, gids->n, sizeof(struct pair), cmp_pair);
 	return 0;
 }
 
@@ -287,7 +291,8 @@ static int build_user(const struct directory *d, const struct pairs *names, size
 		if (add_gid(bl, gids, i, u->member_gids[j]) < 0)
 			return -1;
 	/* binding order: decision.c reports the first matching binding */
-	qsort(bl->idx + start, bl->n - start, sizeof(size_t), cmp_size);
+	if (bl->n > start)
+		qsort(bl->idx + start, bl->n - start, sizeof(size_t), cmp_size);
 	return 0;
 }
 
