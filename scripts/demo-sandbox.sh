@@ -30,9 +30,10 @@ grep -E 'refus' "$T/provd.log" | sed 's/^/  /' || true
 show getent passwd toor
 show getent passwd mallory
 echo
-echo "== provd stopped: lookups fail fast, local accounts unaffected =="
+echo "== provd stopped: names still resolve from the mapped snapshot, access fails closed =="
 stop_provd
 show getent passwd alice
 show getent passwd root
+show "$PROV_BUILD/provctl/provctl" check alice --service sshd
 echo
 echo "Demo finished; the sandbox and everything in it are gone."
