@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "prov/protocol.h"
-#include "docsig.h"
+#include "source/docsig.h"
 #include "urlredact.h"
 #include "validate.h"
 

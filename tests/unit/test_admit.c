@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * provd/admit.c: DESIGN invariants 1 (local accounts win, reserved ids are
+ * provd/admit/admit.c: DESIGN invariants 1 (local accounts win, reserved ids are
  * never served) and 2 (hostile data never reaches a consumer). Every hostile
  * entry must be ABSENT from the admitted snapshot AND recorded in d->refused
  * with its reason, while the good entries next to it are still served.
@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit.h"
+#include "admit/admit.h"
 #include "prov/protocol.h"
-#include "docparse.h"
-#include "localdb.h"
+#include "source/docparse.h"
+#include "admit/localdb.h"
 #include "validate.h"
 
 #define LOCAL FIXTURES_DIR "/local/"

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 
-#include "backoff.h"
+#include "sync/backoff.h"
 
 /* A scripted random source: returns the values in order; running out is a
  * test failure (it would mean rand_uniform looped). */

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 
-#include "budget.h"
+#include "loop/budget.h"
 
 Test(budget, one_uid_is_capped_others_are_not)
 {

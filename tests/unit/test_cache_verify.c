@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "cache_verify.h"
-#include "dispatch.h"
+#include "store/cache.h"
+#include "serve/cache_verify.h"
+#include "loop/dispatch.h"
 #include "runtime_fixture.h"
 
 static struct prov_state st;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The access decision (provd/decision.c): every rule of decision.h, the
+ * The access decision (provd/access/decision.c): every rule of decision.h, the
  * host globs and labels, expiry one second either side, the stale cache
  * (DESIGN invariant 5), deprovisioning (invariant 3) and the sudo group.
  */
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decision.h"
-#include "directory.h"
+#include "access/decision.h"
+#include "model/directory.h"
 
 #define DAY 86400
 /* 2026-11-01T00:00:00Z */

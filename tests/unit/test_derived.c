@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sudo group derived once per snapshot (provd/derived.c): the same
+ * The sudo group derived once per snapshot (provd/access/derived.c): the same
  * members decision.c gives for every user (it stays the source of truth),
  * computed once per applied directory and once more when the clock passes
  * a not_after it used, never per request (DESIGN invariant 12).
@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decision.h"
-#include "derived.h"
-#include "dispatch.h"
-#include "login_handlers.h"
+#include "access/decision.h"
+#include "access/derived.h"
+#include "loop/dispatch.h"
+#include "access/login_handlers.h"
 #include "runtime_fixture.h"
 
 #define T1 1893456000 /* 2030-01-01T00:00:00Z */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* provd/directory.c: the snapshot, its indexes and member_gids. */
+/* provd/model/directory.c: the snapshot, its indexes and member_gids. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "directory.h"
+#include "model/directory.h"
 
 static struct dir_user *add_user(struct directory *d, const char *name, uint32_t uid, uint32_t gid)
 {

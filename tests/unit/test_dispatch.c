@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dispatch.h"
+#include "loop/dispatch.h"
 #include "runtime_fixture.h"
 
 static struct prov_state st;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * provd/docparse.c: format v1 into a raw snapshot. Whole-document errors
+ * provd/source/docparse.c: format v1 into a raw snapshot. Whole-document errors
  * fail the document (-EBADMSG, a one-line reason); an entry of the wrong
  * shape is refused and skipped while its neighbours are still read.
  */
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docparse.h"
+#include "source/docparse.h"
 
 static char *slurp(const char *rel, size_t *ret_len)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * provd/docscan.c, and the way docparse.c uses it: a big document is read
+ * provd/source/docscan.c, and the way docparse.c uses it: a big document is read
  * one entry at a time instead of as one json-c tree, and that must never
  * change what a document means. Every document is parsed both ways (the
  * escaped key "\u0075sers" means "users" to JSON but makes the scan give
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docparse.h"
-#include "docscan.h"
+#include "source/docparse.h"
+#include "source/docscan.h"
 
 static const char *const keys[3] = { "users", "groups", "bindings" };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Detached Ed25519 signatures of directory documents (provd/docsig.c):
+/* Detached Ed25519 signatures of directory documents (provd/source/docsig.c):
  * key and signature parsing, verification against a keyring, the audience
  * and expiry rules of a signed document, and the file:// check. */
 #include <criterion/criterion.h>
@@ -15,8 +15,8 @@
 #include <openssl/evp.h>
 
 #include "config.h"
-#include "docparse.h"
-#include "docsig.h"
+#include "source/docparse.h"
+#include "source/docsig.h"
 
 /* RFC 8032 section 7.1, test 1: the empty message. */
 #define RFC_PUB "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The .sig fetch next to a document (provd/docsig_fetch.c), through the
+/* The .sig fetch next to a document (provd/source/docsig_fetch.c), through the
  * real fetch code over file:// URLs: no keys, no request; a good pair
  * verifies; another document's signature, a missing .sig and one over
  * DOCSIG_MAX_BYTES are refused with a reason naming the .sig. */
@@ -13,9 +13,9 @@
 #include <openssl/evp.h>
 
 #include "config.h"
-#include "docsig.h"
-#include "docsig_fetch.h"
-#include "fetch.h"
+#include "source/docsig.h"
+#include "source/docsig_fetch.h"
+#include "source/fetch.h"
 
 static char tmpdir[64], docpath[96], sigpath[112], url[160], err[1024];
 static struct prov_config cfg;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docparse.h"
-#include "docwrite.h"
-#include "scim.h"
+#include "source/docparse.h"
+#include "source/docwrite.h"
+#include "source/scim.h"
 
 #define DEMO FIXTURES_DIR "/../../packaging/demo-directory.json"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * provd/errbuf.c: the caller's error text buffer. A refusal fills it (cut
+ * provd/base/errbuf.c: the caller's error text buffer. A refusal fills it (cut
  * to its size) and hands back the error code; a caller that wants no text
  * passes no buffer.
  */
@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "errbuf.h"
+#include "base/errbuf.h"
 
 Test(errbuf, set_formats_the_text)
 {

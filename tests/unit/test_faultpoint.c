@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "faultpoint.h"
+#include "base/faultpoint.h"
 
 static char path[64];
 

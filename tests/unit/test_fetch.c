@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "dirserver_fixture.h"
-#include "fetch.h"
+#include "source/fetch.h"
 
 static const char *DOC = "{\"prov_directory\": 1, \"serial\": 7, \"users\": []}\n";
 

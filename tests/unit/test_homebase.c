@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Opening home_base (provd/homebase.c), issue 8 §3: root's own symlinks
+ * Opening home_base (provd/access/homebase.c), issue 8 §3: root's own symlinks
  * (/home -> var/home) are followed; a link or a directory on the way that
  * someone else owns or could swap is refused. Everything happens in a temp
  * dir under /tmp (sticky, root-owned: allowed on the way); the tests chown,
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "homebase.h"
+#include "access/homebase.h"
 
 #define UID 4242
 #define GID 4343

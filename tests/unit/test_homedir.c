@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Just-in-time homes (provd/homedir.c), DESIGN invariant 8: made from skel
+ * Just-in-time homes (provd/access/homedir.c), DESIGN invariant 8: made from skel
  * with the user's ownership and a private mode, never touching an existing
  * home, never following a symlink planted at or above it or inside skel,
  * and made once when two logins race. Everything happens in a temp dir; the
@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "homedir.h"
+#include "access/homedir.h"
 
 #define UID 4242
 #define GID 4343

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * provd/idledger.c: DESIGN invariant 14 (issue 8 §5). Every served uid/gid
+ * provd/admit/idledger.c: DESIGN invariant 14 (issue 8 §5). Every served uid/gid
  * is recorded for its identity, held for hold_s after the identity went,
  * persisted, and a bad file is ignored rather than trusted.
  */
@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "docparse.h"
-#include "idledger.h"
+#include "source/docparse.h"
+#include "admit/idledger.h"
 #include "runtime_fixture.h"
 
 static char dir[] = "/tmp/prov-idledger-XXXXXX";

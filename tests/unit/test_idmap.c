@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idmap.h"
+#include "source/idmap.h"
 
 static char err[256];
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* provd/localdb.c: the host's own accounts, read from the files, not NSS. */
+/* provd/admit/localdb.c: the host's own accounts, read from the files, not NSS. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "localdb.h"
+#include "admit/localdb.h"
 
 #define LOCAL FIXTURES_DIR "/local/"
 

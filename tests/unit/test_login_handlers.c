@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The login path's dispatch handlers (provd/login_handlers.c), driven the
+ * The login path's dispatch handlers (provd/access/login_handlers.c), driven the
  * way dispatch_request() drives them: a request frame body in, status and
  * reply body out. Who may ask what (DESIGN invariant 7), the JIT home on
  * SESSION_OPEN (invariant 8), keys only while allowed (invariant 3), and
@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "dispatch.h"
-#include "log.h"
-#include "login_handlers.h"
-#include "state.h"
+#include "loop/dispatch.h"
+#include "base/log.h"
+#include "access/login_handlers.h"
+#include "store/state.h"
 
 /* The keys helper's uid in the test's passwd file. */
 #define KEYS_UID 998

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "map_fixture.h"
-#include "mappublish.h"
+#include "serve/mappublish.h"
 #include "mapview.h"
-#include "removed.h"
+#include "store/removed.h"
 
 static struct prov_state st;
 static struct mappub *pub;

@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dispatch.h"
+#include "loop/dispatch.h"
 #include "map_fixture.h"
 #include "mapview.h"
-#include "removed.h"
+#include "store/removed.h"
 
 static struct prov_state st;
 static char statedir[64];

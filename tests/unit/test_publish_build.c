@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "build.h"
-#include "docparse.h"
-#include "docsig.h"
+#include "source/docparse.h"
+#include "source/docsig.h"
 #include "keys.h"
 #include "output.h"
 #include "verify.h"

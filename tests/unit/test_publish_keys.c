@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "docsig.h"
+#include "source/docsig.h"
 #include "keys.h"
 
 static char tmpdir[64], prefix[96], keypath[128], pubpath[128], err[512];

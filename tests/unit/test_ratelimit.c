@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 
-#include "ratelimit.h"
+#include "base/ratelimit.h"
 
 struct said {
 	uint32_t key[8];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Users removed from the directory (provd/removed.c): they keep resolving
+ * Users removed from the directory (provd/store/removed.c): they keep resolving
  * with nologin for deprovisioned_retention, every decision about them is
  * EXPIRED (never UNKNOWN, which a PAM stack may let through: DESIGN
  * invariant 3), they leave the list when they come back, at the end of the
@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dispatch.h"
-#include "removed.h"
+#include "loop/dispatch.h"
+#include "store/removed.h"
 #include "runtime_fixture.h"
-#include "sessions.h"
+#include "access/sessions.h"
 
 static struct prov_state st;
 static struct sessions *ss;

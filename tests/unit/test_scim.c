@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scim.h"
+#include "source/scim.h"
 
 #define EXT "urn:ietf:params:scim:schemas:extension:posix:2.0:User"
 #define GEXT "urn:ietf:params:scim:schemas:extension:posix:2.0:Group"

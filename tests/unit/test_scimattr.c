@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scimattr.h"
+#include "source/scimattr.h"
 
 static struct json_object *parse(const char *s)
 {

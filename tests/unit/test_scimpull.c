@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "dirserver_fixture.h"
-#include "scimpull.h"
+#include "source/scimpull.h"
 
 static char err[512];
 static char base[128];

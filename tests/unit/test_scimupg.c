@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "scimupg.h"
+#include "source/scimupg.h"
 
 static void user(struct directory *d, const char *id, const char *name, uint32_t uid, uint32_t gid)
 {

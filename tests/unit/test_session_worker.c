@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The slow half of deprovisioning runs off the loop (provd/session_worker.c,
+ * The slow half of deprovisioning runs off the loop (provd/access/session_worker.c,
  * issue 8 §2): handing a job over never waits for it, jobs queued while the
  * worker is busy are coalesced, and what is queued is done before the
  * worker goes. A fake nscd that blocks until the test lets it go stands in
@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "runtime_fixture.h"
-#include "session_worker.h"
+#include "access/session_worker.h"
 
 static char dir[64], sock[128], bin[128], nscd_log[128], go[128], started[128];
 static struct session_worker *w;

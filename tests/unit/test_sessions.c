@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Deprovisioning that bites (provd/sessions.c, DESIGN invariant 3): when a
+ * Deprovisioning that bites (provd/access/sessions.c, DESIGN invariant 3): when a
  * user loses access (deactivated, removed, grant expired), the processes
  * of her sessions get SIGHUP, and SIGKILL after the grace; users who keep
  * access are left alone; a stale directory ends nothing; nscd is told to
@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "runtime_fixture.h"
-#include "sessions.h"
+#include "access/sessions.h"
 
 static uint32_t UID_ALICE, UID_BOB, UID_DAVE;
 /* dave's grant: 2031-01-01T00:00:00Z */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * provd/snapshot.c: the whole pipeline (parse, local files, admit, index)
+ * provd/admit/snapshot.c: the whole pipeline (parse, local files, admit, index)
  * on the embedded demo document and on bad input.
  */
 #include <criterion/criterion.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "prov/protocol.h"
-#include "snapshot.h"
+#include "admit/snapshot.h"
 
 #define LOCAL FIXTURES_DIR "/local/"
 #define DEMO_PATH FIXTURES_DIR "/../../packaging/demo-directory.json"

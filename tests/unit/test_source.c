@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "snapshot.h"
-#include "source.h"
+#include "admit/snapshot.h"
+#include "source/source.h"
 
 static struct prov_config cfg;
 static char err[256];

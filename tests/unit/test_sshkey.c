@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SSH keys are keys (provd/sshkey.c, issue 9 §5): known types with a blob
+ * SSH keys are keys (provd/admit/sshkey.c, issue 9 §5): known types with a blob
  * that decodes to a key of that type, an optional comment; options refused
  * by default, only restricting ones with key_options = restrict; hostile
  * lines (command=, environment=, free text, a type that lies, a short RSA
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "prov/protocol.h"
-#include "sshkey.h"
+#include "admit/sshkey.h"
 
 /* Real keys from ssh-keygen (public halves only). */
 #define ED25519 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILQyI2r7P0yvhz7smsRXU/QLX+DWeFBByWKk/C1Ul0q4"

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "snapshot.h"
+#include "store/cache.h"
+#include "admit/snapshot.h"
 #include "runtime_fixture.h"
 
 static char dir[64], statedir[128], conf[128], docpath[128];

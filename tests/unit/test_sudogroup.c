@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sudo group (provd/sudogroup.c) as nss_prov sees it through dispatch:
+ * The sudo group (provd/access/sudogroup.c) as nss_prov sees it through dispatch:
  * GR_BY_NAME, GR_BY_GID, INITGROUPS and GR_ENUM. Members are exactly the
  * users with a sudo grant here now; expiry bites the second it happens
  * (DESIGN invariant 3); a local group of that name or gid keeps it from
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dispatch.h"
+#include "loop/dispatch.h"
 #include "runtime_fixture.h"
 
 /* 2030-01-01T00:00:00Z */

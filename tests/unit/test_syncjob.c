@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * provd/syncjob.c: one whole pull against the test directory server, as
+ * provd/sync/syncjob.c: one whole pull against the test directory server, as
  * the sync worker runs it. DESIGN invariant 4: a pull is applied (and only
  * then persisted) or refused whole, and says why; a 304 or an unchanged
  * directory writes nothing; failover takes the next URL; SCIM snapshots
@@ -15,11 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cache.h"
+#include "store/cache.h"
 #include "dirserver_fixture.h"
-#include "docparse.h"
-#include "snapshot.h"
-#include "syncjob.h"
+#include "source/docparse.h"
+#include "admit/snapshot.h"
+#include "sync/syncjob.h"
 
 static char tmp[64], state_dir[96], token_path[96], doc_url[160];
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "syncplan.h"
+#include "sync/syncplan.h"
 
 static const struct syncplan_policy pol = {
 	.max_deprovision_share = SYNCPLAN_DEFAULT_MAX_SHARE,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * provd/syncstate.c: <state_dir>/sync.state, what a restart must not lose
+ * provd/store/syncstate.c: <state_dir>/sync.state, what a restart must not lose
  * (when the source last confirmed the directory: DESIGN invariant 5) and
  * the validators that make an unchanged directory cost one 304. A file
  * provd cannot trust is refused, never half-used.
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "syncstate.h"
+#include "store/syncstate.h"
 
 static char dir[64];
 static char path[128];

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "token.h"
+#include "source/token.h"
 
 static char dir[] = "/tmp/prov-token-XXXXXX";
 static char path[256], err[512];

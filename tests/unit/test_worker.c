@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The worker thread (provd/worker.c) behind a real server loop: jobs run
+/* The worker thread (provd/loop/worker.c) behind a real server loop: jobs run
  * off the loop and are finished in it, in order; stopping drops the rest. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "runtime_fixture.h"
-#include "server.h"
-#include "worker.h"
+#include "loop/server.h"
+#include "loop/worker.h"
 
 static struct prov_state st;
 static struct server *srv;

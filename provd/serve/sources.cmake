@@ -1,0 +1,6 @@
+# What is served: the lookups and STATUS, the mapped snapshot, cache verify.
+list(APPEND PROVD_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/cache_verify.c   # provctl cache verify, provd --verify-cache
+  ${CMAKE_CURRENT_LIST_DIR}/mapwrite.c       # the lookup snapshot nss_prov maps
+  ${CMAKE_CURRENT_LIST_DIR}/mappublish.c     # when it is published, its status
+)
