@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "prov/protocol.h"
-#include "source/docsig.h"
+#include "base/docsig_key.h"
 #include "urlredact.h"
 #include "validate.h"
 

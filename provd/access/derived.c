@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "access/decision.h"
-#include "access/login_handlers.h"
+#include "access/login.h"
 
 static struct derived_sudo cur; /* the loop thread's; see derived.h */
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The login path's requests (protocol.h opcodes 16-19), served through
- * dispatch.c's table: add &login_dispatch_table to dispatch_tables[].
+ * dispatch.h's tables: &login_dispatch_table is in provd/requests.c.
  *
  *   ACCESS_CHECK   any peer, but an unprivileged peer only about itself
  *                  (DESIGN invariant 7: whether and why someone may log in
@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 #include "access/decision.h"
+#include "access/login.h"
 #include "loop/dispatch.h"
 
 extern const struct dispatch_table login_dispatch_table;
@@ -40,18 +41,9 @@ extern const struct dispatch_table login_dispatch_table;
 
 /* The decision for user on this host now, with the running config and
  * snapshot: shared by the handlers (and usable by a future "why" request). */
-/* The decision inputs from the running state: this host as provd.conf
- * describes it, and how fresh the served directory is (DESIGN inv. 5). */
-void login_host(const struct prov_config *cfg, struct decision_host *ret);
-void login_freshness(const struct prov_state *st, struct decision_freshness *ret);
 
 void login_decide(const struct dispatch_ctx *ctx, const char *user, const char *service, const char *rhost,
 		  const char *tty, struct decision *ret);
-
-/* A user the snapshot does not know but who was removed from the
- * directory within deprovisioned_retention is EXPIRED, not UNKNOWN
- * (removed.h): turns *d into that when it applies. */
-void login_apply_removed(const struct prov_state *st, const char *user, int64_t now, struct decision *d);
 
 /* The uid of name in a passwd-format file: 0 and *ret_uid, -ENOENT when
  * absent, other -errno when unreadable or the entry is malformed. */

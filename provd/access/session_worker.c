@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "access/session_worker.h"
+#include "access/sessions_signal.h"
 
 #include <errno.h>
 #include <pthread.h>

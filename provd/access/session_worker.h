@@ -28,7 +28,16 @@
 
 #include <stdint.h>
 
-#include "access/sessions.h"
+#define SESSIONS_GRACE_S 5
+
+/* Where the outside world is; tests point these elsewhere. */
+struct sessions_env {
+	const char *proc_dir;     /* "/proc" */
+	const char *nscd_socket;  /* "/var/run/nscd/socket" */
+	const char *nscd_binary;  /* "/usr/sbin/nscd" */
+	const char *logind_probe; /* "/run/systemd/seats": exists while logind runs */
+	unsigned grace_s;         /* SIGHUP .. SIGKILL; 0 = SESSIONS_GRACE_S */
+};
 
 struct session_worker;
 

@@ -53,19 +53,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "access/session_worker.h"
+#include "access/sessions_signal.h"
 #include "loop/server.h"
 #include "store/state.h"
-
-#define SESSIONS_GRACE_S 5
-
-/* Where the outside world is; tests point these elsewhere. */
-struct sessions_env {
-	const char *proc_dir;     /* "/proc" */
-	const char *nscd_socket;  /* "/var/run/nscd/socket" */
-	const char *nscd_binary;  /* "/usr/sbin/nscd" */
-	const char *logind_probe; /* "/run/systemd/seats": exists while logind runs */
-	unsigned grace_s;         /* SIGHUP .. SIGKILL; 0 = SESSIONS_GRACE_S */
-};
 
 struct sessions;
 
@@ -89,9 +80,5 @@ void sessions_drain(struct sessions *s);
 
 /* The instant the timer is set for (0 = none); for tests and status. */
 int64_t sessions_next_wakeup(const struct sessions *s);
-
-/* Sends sig to every process of uid under proc_dir; the count signalled.
- * Never pid 1 nor provd itself; uid 0 is refused (-EPERM). */
-int sessions_signal_uid(const char *proc_dir, uid_t uid, int sig, unsigned *ret_n);
 
 #endif

@@ -11,7 +11,7 @@
 #include "access/derived.h"
 #include "admit/localdb.h"
 #include "base/log.h"
-#include "access/login_handlers.h"
+#include "access/login.h"
 
 /* The last verdict on the local files, valid while group_file, the name
  * and the gid are the same (provd runs one thread: no lock). */

@@ -14,17 +14,6 @@
 #include "prov/protocol.h"
 #include "admit/snapshot.h"
 
-/* Linker symbols around the embedded packaging/demo-directory.json
- * (provd/source/demo_blob.S.in). */
-extern const char prov_demo_doc_start[], prov_demo_doc_end[];
-
-const char *demo_document(size_t *ret_len)
-{
-	if (ret_len)
-		*ret_len = (size_t)(prov_demo_doc_end - prov_demo_doc_start);
-	return prov_demo_doc_start;
-}
-
 int snapshot_build(const struct prov_config *cfg, const char *doc, size_t len, struct directory **ret, char *err,
 		   size_t errsz)
 {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "source/demo.h"
 #include "model/directory.h"
 
 int snapshot_build(const struct prov_config *cfg, const char *doc, size_t len, struct directory **ret,
@@ -38,8 +39,5 @@ int snapshot_build_prior(const struct prov_config *cfg, const struct snapshot_pr
 			 size_t len, struct directory **ret, char *err, size_t errsz);
 int snapshot_admit_prior(const struct prov_config *cfg, const struct snapshot_prior *prior, struct directory *raw,
 			 struct directory **ret, char *err, size_t errsz);
-
-/* The demo directory document compiled into provd (packaging/demo-directory.json). */
-const char *demo_document(size_t *ret_len);
 
 #endif

@@ -8,8 +8,10 @@
  *   const struct dispatch_table login_dispatch_table = { entries, n };
  *
  * in your own file, declare it extern in your header, and add its address
- * to dispatch_tables[] in dispatch.c (one line). The dispatcher does the
- * rest: the privilege check, decoding safety, status and audit of denials.
+ * to dispatch_tables[] in provd/requests.c (one line). The dispatcher does
+ * the rest: the privilege check, decoding safety, status and audit of
+ * denials. The list lives at the top of provd/, not here, because the
+ * handlers come from later stages (provd/stages.txt) than this loop.
  *
  * A handler reads its request body from req (a reader over exactly the
  * body), validates ALL of it first (parse everything, then
@@ -73,8 +75,9 @@ struct dispatch_table {
 	size_t n;
 };
 
-/* The lookups and STATUS of this file. */
-extern const struct dispatch_table dispatch_lookup_table;
+/* Every table provd serves (provd/requests.c), and how many. */
+extern const struct dispatch_table *const dispatch_tables[];
+extern const size_t dispatch_ntables;
 
 /* The capacity a reply buffer must have: any reply fits. */
 #define DISPATCH_REPLY_CAP (PROV_HEADER_SIZE + PROV_MAX_REPLY_BODY)
@@ -100,5 +103,13 @@ int dispatch_get_name(struct prov_reader *req, char out[PROV_NAME_MAX + 1]);
 
 /* Writes a group record; at most PROV_GROUP_MEMBERS_MAX members. */
 void dispatch_put_group(struct prov_writer *w, const struct dir_group *g);
+
+/* A reply that could not be encoded is a bug or a record admit let through
+ * that the wire refuses: never send half of it. PROV_ST_INTERNAL when w
+ * failed, else PROV_ST_OK. */
+int dispatch_reply_status(const struct prov_writer *w);
+
+/* Overwrites the u32 at off in w (a count reserved before the records). */
+void dispatch_patch_u32(struct prov_writer *w, size_t off, uint32_t v);
 
 #endif

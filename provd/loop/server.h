@@ -35,6 +35,7 @@
 
 #include "store/state.h"
 #include "wire.h"
+#include "loop/watch.h"
 
 /* No request needs more than a few hundred bytes (the largest, ACCESS_CHECK,
  * is four short strings); refusing big ones early bounds the memory a
@@ -64,10 +65,6 @@
 
 struct server;
 
-/* Extra descriptors served by the same loop (a sync's timerfd, an eventfd
- * from a fetch thread, ...). Called in the loop thread with the epoll
- * events that fired. */
-typedef void (*server_watch_fn)(struct server *s, int fd, uint32_t events, void *userdata);
 typedef void (*server_hook_fn)(struct server *s, void *userdata);
 
 /* Binds (or adopts) the sockets under st->cfg.runtime_dir and sets up the
@@ -83,9 +80,6 @@ void server_stop(struct server *s);
 /* Closes every connection and socket, unlinks the sockets it created
  * (sockets passed by systemd are systemd's), restores the signal mask. */
 void server_free(struct server *s);
-
-int server_watch(struct server *s, int fd, uint32_t events, server_watch_fn fn, void *userdata);
-int server_unwatch(struct server *s, int fd);
 
 /*
  * Answers a request whose handler returned DISPATCH_DEFERRED (dispatch.h):

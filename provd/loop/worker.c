@@ -9,7 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "loop/server.h"
+#include "loop/watch.h"
 
 struct job {
 	worker_run_fn run;

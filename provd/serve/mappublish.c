@@ -17,7 +17,7 @@
 
 #include "access/decision.h"
 #include "base/log.h"
-#include "access/login_handlers.h"
+#include "access/login.h"
 #include "mapview.h"
 #include "serve/mapwrite.h"
 #include "store/removed.h"
@@ -195,6 +195,7 @@ int mappub_new(struct prov_state *st, struct server *srv, struct mappub **ret)
 	st->on_publish = on_publish;
 	st->on_publish_data = m;
 	st->mappub = m;
+	st->on_refresh = mappub_refresh;
 	*ret = m;
 	return 0;
 }
@@ -207,6 +208,7 @@ void mappub_free(struct mappub *m)
 		m->st->on_publish = NULL;
 		m->st->on_publish_data = NULL;
 		m->st->mappub = NULL;
+		m->st->on_refresh = NULL;
 	}
 	if (m->tfd >= 0) {
 		if (m->srv)

@@ -19,116 +19,8 @@
 
 #include "source/docparse.h"
 #include "base/errbuf.h"
-#include "source/source.h"
+#include "source/source_read.h"
 #include "validate.h"
-
-#define B64_KEY_LEN 44 /* base64 of 32 bytes */
-#define B64_SIG_LEN 88 /* base64 of 64 bytes */
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Canonical base64 of exactly n bytes (text of tlen characters) into out. */
-static int b64_decode_exact(const char *text, size_t tlen, uint8_t *out, size_t n)
-{
-	unsigned char buf[B64_SIG_LEN], check[B64_SIG_LEN + 1];
-	unsigned char dec[B64_SIG_LEN];
-	int got;
-
-	if (tlen != 4 * ((n + 2) / 3) || tlen > sizeof(buf))
-		return -EINVAL;
-	for (size_t i = 0; i < tlen; i++) {
-		char c = text[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-		      c == '/' || (c == '=' && i >= tlen - 2)))
-			return -EINVAL;
-	}
-	memcpy(buf, text, tlen);
-	got = EVP_DecodeBlock(dec, buf, (int)tlen);
-	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	if (got < 0 || (size_t)got < n)
-		return -EINVAL;
-	if (EVP_EncodeBlock(check, dec, (int)n) != (int)tlen || memcmp(check, text, tlen) != 0)
-		return -EINVAL;
-	memcpy(out, dec, n);
-	return 0;
-}
-
-int docsig_key_id(const uint8_t raw[DOCSIG_KEY_LEN], char ret[DOCSIG_KEYID_LEN + 1])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(raw, DOCSIG_KEY_LEN, md, &mdlen, EVP_sha256(), NULL) || mdlen < DOCSIG_KEYID_LEN / 2)
-		return -EIO;
-	for (size_t i = 0; i < DOCSIG_KEYID_LEN / 2; i++)
-		snprintf(ret + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
-int docsig_parse_pubkey(const char *text, size_t len, struct docsig_key *ret, char *err, size_t errsz)
-{
-	size_t plen = strlen(DOCSIG_KEY_PREFIX);
-	struct docsig_key k;
-
-	while (len && is_space(text[len - 1]))
-		len--;
-	while (len && is_space(*text)) {
-		text++;
-		len--;
-	}
-	if (len < plen || memcmp(text, DOCSIG_KEY_PREFIX, plen) != 0) {
-		errbuf_set(err, errsz, "not an Ed25519 public key (expected \"" DOCSIG_KEY_PREFIX "<base64>\")");
-		return -EINVAL;
-	}
-	if (b64_decode_exact(text + plen, len - plen, k.raw, DOCSIG_KEY_LEN) < 0) {
-		errbuf_set(err, errsz, "an Ed25519 public key is 32 bytes in canonical base64 (44 characters)");
-		return -EINVAL;
-	}
-	if (docsig_key_id(k.raw, k.id) < 0) {
-		errbuf_set(err, errsz, "cannot compute the key id");
-		return -EIO;
-	}
-	*ret = k;
-	return 0;
-}
-
-int docsig_format_pubkey(const uint8_t raw[DOCSIG_KEY_LEN], char *buf, size_t bufsz)
-{
-	unsigned char b64[B64_KEY_LEN + 1];
-
-	EVP_EncodeBlock(b64, raw, DOCSIG_KEY_LEN);
-	if ((size_t)snprintf(buf, bufsz, DOCSIG_KEY_PREFIX "%s", b64) >= bufsz)
-		return -ENOBUFS;
-	return 0;
-}
-
-int docsig_format_line(const char *key_id, const uint8_t sig[DOCSIG_SIG_LEN], char *buf, size_t bufsz)
-{
-	unsigned char b64[B64_SIG_LEN + 1];
-
-	EVP_EncodeBlock(b64, sig, DOCSIG_SIG_LEN);
-	if ((size_t)snprintf(buf, bufsz, "ed25519 %s %s\n", key_id, b64) >= bufsz)
-		return -ENOBUFS;
-	return 0;
-}
-
-const char *docsig_check_spec(const char *spec)
-{
-	struct docsig_key k;
-	char why[128];
-
-	if (strncmp(spec, DOCSIG_KEY_PREFIX, strlen(DOCSIG_KEY_PREFIX)) == 0)
-		return docsig_parse_pubkey(spec, strlen(spec), &k, why, sizeof(why)) == 0
-			       ? NULL
-			       : "an inline key is ed25519:<44 characters of base64>";
-	if (validate_path(spec))
-		return "neither ed25519:<base64> nor the absolute path of a key file";
-	return NULL;
-}
 
 static int keyring_add(struct docsig_keyring *kr, const struct docsig_key *k)
 {
@@ -227,7 +119,7 @@ static int parse_line(const char *s, size_t n, struct sig_line *ret)
 
 	if (n && s[n - 1] == '\r')
 		n--;
-	if (n != alen + DOCSIG_KEYID_LEN + 1 + B64_SIG_LEN || memcmp(s, algo, alen) != 0)
+	if (n != alen + DOCSIG_KEYID_LEN + 1 + DOCSIG_B64_SIG_LEN || memcmp(s, algo, alen) != 0)
 		return -EBADMSG;
 	s += alen;
 	if (!is_hex_lower(s, DOCSIG_KEYID_LEN) || s[DOCSIG_KEYID_LEN] != ' ')
@@ -235,7 +127,7 @@ static int parse_line(const char *s, size_t n, struct sig_line *ret)
 	memcpy(ret->key_id, s, DOCSIG_KEYID_LEN);
 	ret->key_id[DOCSIG_KEYID_LEN] = '\0';
 	s += DOCSIG_KEYID_LEN + 1;
-	return b64_decode_exact(s, B64_SIG_LEN, ret->sig, DOCSIG_SIG_LEN) < 0 ? -EBADMSG : 0;
+	return docsig_b64_decode(s, DOCSIG_B64_SIG_LEN, ret->sig, DOCSIG_SIG_LEN) < 0 ? -EBADMSG : 0;
 }
 
 /* The signature file into lines; -EBADMSG with a reason when malformed. */

@@ -30,43 +30,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/docsig_key.h"
 #include "config.h"
 #include "model/directory.h"
 
-#define DOCSIG_KEY_LEN 32
-#define DOCSIG_SIG_LEN 64
-#define DOCSIG_KEYID_LEN 16 /* hex characters */
 #define DOCSIG_MAX_BYTES 4096u
 #define DOCSIG_MAX_LINES 8
-#define DOCSIG_KEY_PREFIX "ed25519:"
 #define DOCSIG_MAX_KEYS 64
-
-struct docsig_key {
-	uint8_t raw[DOCSIG_KEY_LEN];
-	char id[DOCSIG_KEYID_LEN + 1];
-};
 
 struct docsig_keyring {
 	struct docsig_key *v;
 	size_t n;
 };
 
-/* "ed25519:<base64>" (surrounding white space allowed) into a key.
- * -EINVAL with a reason in err when it is not exactly that. */
-int docsig_parse_pubkey(const char *text, size_t len, struct docsig_key *ret, char *err, size_t errsz);
-
-/* The text form of a raw public key: buf gets "ed25519:<base64>". */
-int docsig_format_pubkey(const uint8_t raw[DOCSIG_KEY_LEN], char *buf, size_t bufsz);
-
-/* The key id of a raw key (16 hex characters and a NUL). */
-int docsig_key_id(const uint8_t raw[DOCSIG_KEY_LEN], char ret[DOCSIG_KEYID_LEN + 1]);
-
-/* One signature line (with its newline) into buf. */
-int docsig_format_line(const char *key_id, const uint8_t sig[DOCSIG_SIG_LEN], char *buf, size_t bufsz);
-
-/* Syntax check of one trusted_keys item, for config.c: an inline key, or
- * an absolute path to a key file. NULL when fine, else why. */
-const char *docsig_check_spec(const char *spec);
 
 /*
  * The trusted keys of a trusted_keys list: inline keys as they are, key

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "source/source_read.h"
 
 /* The URL that asks for the embedded demo directory, explicitly: it is
  * served, never cached, and never confirmed by anyone (scripts/demo.sh). */
@@ -48,12 +49,5 @@ void source_identity(const struct prov_config *cfg, char *ret, size_t retsz);
  */
 int source_fetch(const struct prov_config *cfg, char **ret_doc, size_t *ret_len, char *ret_origin, size_t originsz,
 		 char *err, size_t errsz);
-
-/*
- * Reads a local document file. It must be a regular file owned by root (or
- * provd's euid) and not writable by group or others: whoever can write it
- * decides who logs in here. At most DOC_MAX_BYTES.
- */
-int source_read_file(const char *path, char **ret_doc, size_t *ret_len, char *err, size_t errsz);
 
 #endif

@@ -2,6 +2,8 @@
 # curl file: fetch.c), documents (json-c: docparse.c), signatures, SCIM.
 list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/source.c
+  ${CMAKE_CURRENT_LIST_DIR}/source_read.c
+  ${CMAKE_CURRENT_LIST_DIR}/demo.c
   ${CMAKE_CURRENT_LIST_DIR}/fetch.c
   ${CMAKE_CURRENT_LIST_DIR}/token.c
   ${CMAKE_CURRENT_LIST_DIR}/docparse.c

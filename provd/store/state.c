@@ -12,7 +12,6 @@
 
 #include "store/cache.h"
 #include "base/log.h"
-#include "serve/mappublish.h"
 #include "store/removed.h"
 #include "admit/snapshot.h"
 #include "source/source.h"
@@ -435,7 +434,8 @@ int state_load_source(struct prov_state *st, unsigned flags)
 	/* Confirmed current just now (the demo is, by definition). */
 	st->last_ok = (int64_t)time(NULL);
 	snprintf(st->cache_state, sizeof(st->cache_state), "not used (embedded demo)");
-	mappub_refresh(st->mappub, (int64_t)time(NULL)); /* as sync.c's record_success() */
+	if (st->on_refresh) /* as sync.c's record_success() */
+		st->on_refresh(st->mappub, (int64_t)time(NULL));
 	/* A good load clears an earlier error: status shows the present. */
 	st->last_error[0] = '\0';
 	st->last_error_at = 0;

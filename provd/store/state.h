@@ -103,6 +103,11 @@ struct prov_state {
 	void (*on_publish)(struct prov_state *st, void *userdata);
 	void *on_publish_data;
 	struct mappub *mappub;
+	/* Brings the lookup snapshot up to date when the source confirmed
+	 * the served one (mappub_refresh(), installed by mappub_new()): the
+	 * store comes before the stage that publishes it (provd/stages.txt),
+	 * so it calls it through here. NULL = none. */
+	void (*on_refresh)(struct mappub *m, int64_t now);
 };
 
 /* What admission must know about the past (prior.h) besides st->dir: the
