@@ -12,6 +12,9 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/docsig_fetch.c
   ${CMAKE_CURRENT_LIST_DIR}/docwrite.c
   ${CMAKE_CURRENT_LIST_DIR}/scim.c
+  ${CMAKE_CURRENT_LIST_DIR}/scim_fields.c
+  ${CMAKE_CURRENT_LIST_DIR}/scim_build.c
+  ${CMAKE_CURRENT_LIST_DIR}/scim_service.c
   ${CMAKE_CURRENT_LIST_DIR}/scimattr.c
   ${CMAKE_CURRENT_LIST_DIR}/scimupg.c
   ${CMAKE_CURRENT_LIST_DIR}/scimpull.c
