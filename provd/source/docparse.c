@@ -30,20 +30,7 @@
 #include "source/docparse.h"
 #include "source/docscan.h"
 #include "base/errbuf.h"
-
-/* Real documents nest 4 deep (root, users, user, ssh_keys); 16 leaves room
- * for unknown future keys and stops a 10,000-deep document at once. */
-#define DOC_MAX_DEPTH 16
-
-#define WHY_MAX 160
-
-/* Result of reading one field of an entry. */
-enum field {
-	F_OK,     /* present and well-formed */
-	F_ABSENT, /* absent or null */
-	F_BAD,    /* wrong shape: why says how */
-	F_NOMEM,
-};
+#include "source/docparse_impl.h"
 
 /* "line L, column C" (both from 1) of byte offset off. */
 static void where(const char *buf, size_t len, size_t off, char *out, size_t outsz)
@@ -68,7 +55,7 @@ static bool is_json_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static const char *type_name(struct json_object *o)
+const char *doc_type_name(struct json_object *o)
 {
 	switch (json_object_get_type(o)) {
 	case json_type_null:
@@ -89,241 +76,11 @@ static const char *type_name(struct json_object *o)
 	return "unknown";
 }
 
-/* The field key of o, or NULL when it is absent or JSON null: an optional
- * field given as null means "not given". */
-static struct json_object *field_get(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
-}
-
-/* A JSON string as a C string: one with "\u0000" inside cannot be one. */
-static enum field str_value(struct json_object *v, const char *what, char **ret, char *why)
-{
-	const char *s;
-	char *copy;
-	int len;
-
-	if (!json_object_is_type(v, json_type_string)) {
-		snprintf(why, WHY_MAX, "%s must be a string, not %s", what, type_name(v));
-		return F_BAD;
-	}
-	s = json_object_get_string(v);
-	len = json_object_get_string_len(v);
-	if (len < 0 || strlen(s) != (size_t)len) {
-		snprintf(why, WHY_MAX, "%s contains a NUL byte", what);
-		return F_BAD;
-	}
-	copy = strdup(s);
-	if (!copy)
-		return F_NOMEM;
-	*ret = copy;
-	return F_OK;
-}
-
-static enum field get_str(struct json_object *o, const char *key, char **ret, char *why)
-{
-	struct json_object *v = field_get(o, key);
-	char what[48];
-
-	if (!v)
-		return F_ABSENT;
-	snprintf(what, sizeof(what), "\"%s\"", key);
-	return str_value(v, what, ret, why);
-}
-
-static enum field get_u64(struct json_object *o, const char *key, uint64_t max, uint64_t *ret, char *why)
-{
-	struct json_object *v = field_get(o, key);
-	int64_t i;
-
-	if (!v)
-		return F_ABSENT;
-	if (!json_object_is_type(v, json_type_int)) {
-		snprintf(why, WHY_MAX, "\"%s\" must be an integer, not %s", key, type_name(v));
-		return F_BAD;
-	}
-	i = json_object_get_int64(v);
-	if (i < 0) {
-		snprintf(why, WHY_MAX, "\"%s\" is negative", key);
-		return F_BAD;
-	}
-	/* Non-negative: json-c holds it as uint64 (saturated at UINT64_MAX). */
-	if (json_object_get_uint64(v) > max) {
-		snprintf(why, WHY_MAX, "\"%s\" is above %" PRIu64, key, max);
-		return F_BAD;
-	}
-	*ret = json_object_get_uint64(v);
-	return F_OK;
-}
-
-static enum field get_u32(struct json_object *o, const char *key, uint32_t *ret, char *why)
-{
-	uint64_t v;
-	enum field f = get_u64(o, key, UINT32_MAX, &v, why);
-
-	if (f == F_OK)
-		*ret = (uint32_t)v;
-	return f;
-}
-
-static enum field get_bool(struct json_object *o, const char *key, bool *ret, char *why)
-{
-	struct json_object *v = field_get(o, key);
-
-	if (!v)
-		return F_ABSENT;
-	if (!json_object_is_type(v, json_type_boolean)) {
-		snprintf(why, WHY_MAX, "\"%s\" must be true or false, not %s", key, type_name(v));
-		return F_BAD;
-	}
-	*ret = json_object_get_boolean(v);
-	return F_OK;
-}
-
-static enum field get_strv(struct json_object *o, const char *key, struct dir_strv *ret, char *why)
-{
-	struct json_object *v = field_get(o, key);
-	size_t n;
-
-	if (!v)
-		return F_ABSENT;
-	if (!json_object_is_type(v, json_type_array)) {
-		snprintf(why, WHY_MAX, "\"%s\" must be an array of strings, not %s", key, type_name(v));
-		return F_BAD;
-	}
-	n = json_object_array_length(v);
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(v, i);
-		enum field f;
-		char what[64];
-		char *s = NULL;
-
-		if (!e) {
-			snprintf(why, WHY_MAX, "\"%s\"[%zu] is null", key, i);
-			return F_BAD;
-		}
-		snprintf(what, sizeof(what), "\"%s\"[%zu]", key, i);
-		f = str_value(e, what, &s, why);
-		if (f != F_OK)
-			return f;
-		if (dir_strv_push(ret, s) < 0) {
-			free(s);
-			return F_NOMEM;
-		}
-		free(s);
-	}
-	return F_OK;
-}
-
-/* n decimal digits at s, or -1. */
-static int digits(const char *s, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-static bool leap_year(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/*
- * RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), 'T' and
- * 'Z' in either case. Fractions are dropped (whole seconds are enough for
- * expiry). The time must be after 1970-01-01T00:00:00Z: 0 means "none" in
- * the model, and an expiry before 1970 is as good as "already expired".
- */
-static bool parse_time(const char *s, int64_t *ret)
-{
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, mo, d, h, mi, sec, off = 0;
-	struct tm tm = { 0 };
-	const char *p;
-	time_t t;
-
-	if (strlen(s) < 20)
-		return false;
-	y = digits(s, 4);
-	mo = digits(s + 5, 2);
-	d = digits(s + 8, 2);
-	h = digits(s + 11, 2);
-	mi = digits(s + 14, 2);
-	sec = digits(s + 17, 2);
-	if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
-		return false;
-	if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
-		return false;
-	if (d > mdays[mo - 1] + (mo == 2 && leap_year(y)))
-		return false;
-	p = s + 19;
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh = digits(p + 1, 2), om = oh < 0 ? -1 : digits(p + 4, 2);
-
-		if (oh < 0 || oh > 23 || om < 0 || om > 59 || p[3] != ':')
-			return false;
-		off = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
-		p += 6;
-	} else {
-		return false;
-	}
-	if (*p)
-		return false;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return false;
-	if ((int64_t)t - off <= 0)
-		return false;
-	*ret = (int64_t)t - off;
-	return true;
-}
-
-static enum field get_time(struct json_object *o, const char *key, int64_t *ret, char *why)
-{
-	char *s = NULL;
-	enum field f = get_str(o, key, &s, why);
-	bool ok;
-
-	if (f != F_OK)
-		return f;
-	ok = parse_time(s, ret);
-	free(s);
-	if (!ok) {
-		snprintf(why, WHY_MAX, "\"%s\" is not an RFC 3339 time after 1970 (YYYY-MM-DDTHH:MM:SSZ)", key);
-		return F_BAD;
-	}
-	return F_OK;
-}
-
 /* The name to file a refusal under: the entry's name when it has a usable
  * one, else its position ("#3"). */
 static void entry_label(struct json_object *o, size_t idx, char *out, size_t outsz)
 {
-	struct json_object *v = o ? field_get(o, "name") : NULL;
+	struct json_object *v = o ? doc_field_get(o, "name") : NULL;
 
 	if (v && json_object_is_type(v, json_type_string) && json_object_get_string_len(v) > 0 &&
 	    strlen(json_object_get_string(v)) == (size_t)json_object_get_string_len(v))
@@ -366,20 +123,20 @@ static enum field user_fields(struct json_object *o, struct dir_user *u, struct 
 	enum field f;
 	uint32_t gid;
 
-	f = get_str(o, "name", &u->name, why);
+	f = doc_get_str(o, "name", &u->name, why);
 	required_problem(st, f, "name", why);
-	f = get_u32(o, "uid", &u->uid, why);
+	f = doc_get_u32(o, "uid", &u->uid, why);
 	required_problem(st, f, "uid", why);
-	f = get_u32(o, "gid", &gid, why);
+	f = doc_get_u32(o, "gid", &gid, why);
 	first_problem(st, f, why);
 	u->gid = f == F_OK ? gid : u->uid;
-	first_problem(st, get_str(o, "id", &u->id, why), why);
-	first_problem(st, get_str(o, "gecos", &u->gecos, why), why);
-	first_problem(st, get_str(o, "home", &u->home, why), why);
-	first_problem(st, get_str(o, "shell", &u->shell, why), why);
+	first_problem(st, doc_get_str(o, "id", &u->id, why), why);
+	first_problem(st, doc_get_str(o, "gecos", &u->gecos, why), why);
+	first_problem(st, doc_get_str(o, "home", &u->home, why), why);
+	first_problem(st, doc_get_str(o, "shell", &u->shell, why), why);
 	u->active = true;
-	first_problem(st, get_bool(o, "active", &u->active, why), why);
-	first_problem(st, get_strv(o, "ssh_keys", &u->ssh_keys, why), why);
+	first_problem(st, doc_get_bool(o, "active", &u->active, why), why);
+	first_problem(st, doc_get_strv(o, "ssh_keys", &u->ssh_keys, why), why);
 	if (st->bad == F_OK && !u->id) {
 		u->id = strdup(u->name);
 		if (!u->id)
@@ -393,12 +150,12 @@ static enum field group_fields(struct json_object *o, struct dir_group *g, struc
 	char why[WHY_MAX] = "";
 	enum field f;
 
-	f = get_str(o, "name", &g->name, why);
+	f = doc_get_str(o, "name", &g->name, why);
 	required_problem(st, f, "name", why);
-	f = get_u32(o, "gid", &g->gid, why);
+	f = doc_get_u32(o, "gid", &g->gid, why);
 	required_problem(st, f, "gid", why);
-	first_problem(st, get_str(o, "id", &g->id, why), why);
-	first_problem(st, get_strv(o, "members", &g->members, why), why);
+	first_problem(st, doc_get_str(o, "id", &g->id, why), why);
+	first_problem(st, doc_get_strv(o, "members", &g->members, why), why);
 	if (st->bad == F_OK && !g->id) {
 		g->id = strdup(g->name);
 		if (!g->id)
@@ -411,7 +168,7 @@ static enum field grants_field(struct json_object *o, unsigned *ret, struct entr
 {
 	struct dir_strv sv = { 0 };
 	char why[WHY_MAX] = "";
-	enum field f = get_strv(o, "grants", &sv, why);
+	enum field f = doc_get_strv(o, "grants", &sv, why);
 
 	if (f != F_OK) {
 		required_problem(st, f, "grants", why);
@@ -437,14 +194,14 @@ static enum field binding_fields(struct json_object *o, struct dir_binding *b, s
 	char why[WHY_MAX] = "";
 	enum field f;
 
-	f = get_str(o, "name", &b->name, why);
+	f = doc_get_str(o, "name", &b->name, why);
 	required_problem(st, f, "name", why);
-	first_problem(st, get_strv(o, "users", &b->users, why), why);
-	first_problem(st, get_strv(o, "groups", &b->groups, why), why);
-	first_problem(st, get_strv(o, "hosts", &b->hosts, why), why);
-	first_problem(st, get_strv(o, "labels", &b->labels, why), why);
+	first_problem(st, doc_get_strv(o, "users", &b->users, why), why);
+	first_problem(st, doc_get_strv(o, "groups", &b->groups, why), why);
+	first_problem(st, doc_get_strv(o, "hosts", &b->hosts, why), why);
+	first_problem(st, doc_get_strv(o, "labels", &b->labels, why), why);
 	grants_field(o, &b->grants, st);
-	first_problem(st, get_time(o, "not_after", &b->not_after, why), why);
+	first_problem(st, doc_get_time(o, "not_after", &b->not_after, why), why);
 	return st->bad;
 }
 
@@ -466,7 +223,7 @@ static int parse_entry(struct directory *d, enum dir_entry_kind kind, struct jso
 		char why[WHY_MAX];
 
 		snprintf(why, sizeof(why), "%s[%zu] must be an object, not %s", kind_key[kind], idx,
-			 o ? type_name(o) : "null");
+			 o ? doc_type_name(o) : "null");
 		return directory_add_refusal(d, kind, label, why);
 	}
 	switch (kind) {
@@ -513,13 +270,13 @@ static int parse_entry(struct directory *d, enum dir_entry_kind kind, struct jso
 static int parse_section(struct directory *d, struct json_object *root, enum dir_entry_kind kind, char *err,
 			 size_t errsz)
 {
-	struct json_object *arr = field_get(root, kind_key[kind]);
+	struct json_object *arr = doc_field_get(root, kind_key[kind]);
 	size_t n;
 
 	if (!arr)
 		return 0;
 	if (!json_object_is_type(arr, json_type_array)) {
-		errbuf_set(err, errsz, "\"%s\" must be an array, not %s", kind_key[kind], type_name(arr));
+		errbuf_set(err, errsz, "\"%s\" must be an array, not %s", kind_key[kind], doc_type_name(arr));
 		return -EBADMSG;
 	}
 	n = json_object_array_length(arr);
@@ -541,7 +298,7 @@ static int parse_header(struct directory *d, struct json_object *root, char *err
 	uint64_t version;
 	enum field f;
 
-	f = get_u64(root, "prov_directory", UINT64_MAX, &version, why);
+	f = doc_get_u64(root, "prov_directory", UINT64_MAX, &version, why);
 	if (f == F_ABSENT) {
 		errbuf_set(err, errsz, "not a prov directory document: \"prov_directory\" is missing");
 		return -EBADMSG;
@@ -557,18 +314,18 @@ static int parse_header(struct directory *d, struct json_object *root, char *err
 	}
 	/* UINT64_MAX is where json-c saturates a bigger number: refuse it
 	 * rather than silently accept a serial no later document can beat. */
-	f = get_u64(root, "serial", UINT64_MAX - 1, &d->serial, why);
+	f = doc_get_u64(root, "serial", UINT64_MAX - 1, &d->serial, why);
 	if (f == F_ABSENT) {
 		errbuf_set(err, errsz, "\"serial\" is missing");
 		return -EBADMSG;
 	}
 	if (f == F_OK)
-		f = get_time(root, "generated", &d->generated, why);
+		f = doc_get_time(root, "generated", &d->generated, why);
 	if (f == F_OK || f == F_ABSENT)
-		f = get_time(root, "not_after", &d->not_after, why);
+		f = doc_get_time(root, "not_after", &d->not_after, why);
 	/* Which fleet a signed document is for (docsig.h). */
 	if (f == F_OK || f == F_ABSENT)
-		f = get_str(root, "audience", &d->audience, why);
+		f = doc_get_str(root, "audience", &d->audience, why);
 	if (f == F_BAD) {
 		errbuf_set(err, errsz, "%s", why);
 		return -EBADMSG;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * prov's JSON directory document, format v1 (README "Directory document").
- * The only file of provd, with scim.c, that sees json-c.
+ * With the SCIM parser (scim.h), the only files of provd that see json-c:
+ * docparse.c and docfield.c (docparse_impl.h).
  */
 #ifndef PROV_DOCPARSE_H
 #define PROV_DOCPARSE_H

@@ -7,6 +7,7 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/fetch.c
   ${CMAKE_CURRENT_LIST_DIR}/token.c
   ${CMAKE_CURRENT_LIST_DIR}/docparse.c
+  ${CMAKE_CURRENT_LIST_DIR}/docfield.c
   ${CMAKE_CURRENT_LIST_DIR}/docscan.c
   ${CMAKE_CURRENT_LIST_DIR}/docsig.c
   ${CMAKE_CURRENT_LIST_DIR}/docsig_fetch.c
