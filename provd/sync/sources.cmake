@@ -5,4 +5,6 @@ list(APPEND PROVD_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/syncjob.c
   ${CMAKE_CURRENT_LIST_DIR}/synclog.c
   ${CMAKE_CURRENT_LIST_DIR}/sync.c
+  ${CMAKE_CURRENT_LIST_DIR}/syncresult.c
+  ${CMAKE_CURRENT_LIST_DIR}/syncrefresh.c
 )
