@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../pam_prov/options.c"
+#include "../../../pam_prov/options.c"
 
 struct warnings {
 	int n;

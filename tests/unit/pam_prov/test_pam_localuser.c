@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../pam_prov/localuser.c"
+#include "../../../pam_prov/localuser.c"
 
 static char PATH[64];
 
