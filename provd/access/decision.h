@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Stage access (provd/access/, in the order of provd/stages.txt) takes the
+ * served state. Gives access decisions (this header), the sudo group
+ * (sudogroup.h), just-in-time homes (homedir.h), the end of the sessions
+ * of users who lose access (sessions.h), and answers ACCESS_CHECK,
+ * SESSION_OPEN, SESSION_CLOSE and SSH_KEYS (login_handlers.h).
+ *
  * The access decision: may this user start a session on this host now?
  *
  * A pure function of its inputs (snapshot, host, request, clock, freshness):

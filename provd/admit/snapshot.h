@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Stage admit (provd/admit/, in the order of provd/stages.txt) takes
+ * document bytes or a raw snapshot, the host's own account files
+ * (localdb.h) and what this host served before (prior.h, idledger.h).
+ * Gives a snapshot ready to serve: admitted (admit.h), with its refusals
+ * and notes, and indexed.
+ *
  * From document bytes to a snapshot ready to serve: parse, read the local
  * account files, admit, index. Used for a fresh pull, for the on-disk cache
  * at start-up, and for the embedded demo document alike, so the same rules

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Stage base (provd/base/, in the order of provd/stages.txt) takes nothing
+ * of the data flow. Gives every stage its plain helpers: error text for
+ * the caller (errbuf.h), logging and audit events (log.h, ratelimit.h),
+ * fault points for crash tests (faultpoint.h), the text forms of Ed25519
+ * keys (docsig_key.h).
+ *
  * provd's one way to say something: operational messages and audit events
  * (DESIGN invariant 10), with structured journal fields.
  *

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Stage loop (provd/loop/, in the order of provd/stages.txt) takes
+ * connections on the two sockets and descriptors to watch. Gives one
+ * thread that reads request frames, runs them through the dispatcher's
+ * tables (dispatch.h) and writes the replies, and a worker thread for slow
+ * jobs (worker.h).
+ *
  * provd's event loop: one thread, epoll, non-blocking sockets.
  *
  * Two listening sockets (DESIGN §4, protocol.h):

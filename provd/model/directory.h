@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Stage model (provd/model/, in the order of provd/stages.txt) takes
+ * nothing. Gives the type every later stage hands on: struct directory, a
+ * snapshot of users, groups and bindings, with its indexes (hashtab.h).
+ *
  * The directory model: one snapshot of users, groups and role bindings as
  * provd serves them. A snapshot is built (by a parser: docparse.c for prov's
  * JSON document, scim.c for SCIM), filtered by admit.c (DESIGN invariants

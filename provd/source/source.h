@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Stage source (provd/source/, in the order of provd/stages.txt) takes the
+ * config's source (URLs, token, trusted keys) and the bytes servers send.
+ * Gives document bytes (fetch.h, a file://, the embedded demo), verified
+ * against their signatures (docsig.h), and RAW snapshots (docparse.h,
+ * scim.h): parsed, not yet admitted.
+ *
  * Where the directory document comes from, in this version: a file:// URL
  * read from disk, or the embedded demo document when provd.conf names no
  * URL. Network sources (https://, SCIM) belong to the sync code, which

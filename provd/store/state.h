@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Stage store (provd/store/, in the order of provd/stages.txt) takes
+ * snapshots ready to serve. Gives the served state (this header), the
+ * on-disk cache (cache.h), what the sync remembers (syncstate.h), the
+ * users removed within retention (removed.h).
+ *
  * The daemon's state: the running config, the snapshot being served, where
  * it came from, the cache's health and the counters `provctl status` shows.
  *

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Stage sync (provd/sync/, in the order of provd/stages.txt) takes the
+ * config's central source and the loop. Gives pulls on a timer, run on a
+ * worker thread through the source and admit stages (syncjob.h), applied
+ * to the store in the loop thread, and REFRESH.
+ *
  * The sync driver: keeps the served directory in step with the central
  * one, in provd's event loop (issue 3, DESIGN invariants 3, 4, 5, 10).
  *
