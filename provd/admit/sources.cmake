@@ -1,13 +1,7 @@
 # Admission: the host's own accounts, what was served before, the id
 # ledger, the rules; document bytes to a snapshot ready to serve.
-list(APPEND PROVD_CORE_SOURCES
-  ${CMAKE_CURRENT_LIST_DIR}/localdb.c
-  ${CMAKE_CURRENT_LIST_DIR}/prior.c
-  ${CMAKE_CURRENT_LIST_DIR}/idledger.c
-  ${CMAKE_CURRENT_LIST_DIR}/sshkey.c
-  ${CMAKE_CURRENT_LIST_DIR}/admit.c
-  ${CMAKE_CURRENT_LIST_DIR}/admit_rules.c
-  ${CMAKE_CURRENT_LIST_DIR}/admit_collide.c
-  ${CMAKE_CURRENT_LIST_DIR}/admit_fix.c
-  ${CMAKE_CURRENT_LIST_DIR}/snapshot.c
+provd_sources(
+  localdb.c prior.c idledger.c
+  admit.c admit_rules.c admit_collide.c admit_fix.c sshkey.c
+  snapshot.c   # bytes -> parsed, admitted, indexed
 )

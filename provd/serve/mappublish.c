@@ -173,6 +173,9 @@ int mappub_new(struct prov_state *st, struct server *srv, struct mappub **ret)
 	if (!m)
 		return -ENOMEM;
 	m->st = st;
+	/* The store calls back here when the source confirms (state.h);
+	 * with no mappub (mappub_new() failed) that does nothing. */
+	st->on_refresh = mappub_refresh;
 	m->tfd = -1;
 	/* Names this run of provd in every file it publishes. */
 	if (getrandom(&m->start_id, sizeof(m->start_id), 0) != (ssize_t)sizeof(m->start_id))
@@ -195,7 +198,6 @@ int mappub_new(struct prov_state *st, struct server *srv, struct mappub **ret)
 	st->on_publish = on_publish;
 	st->on_publish_data = m;
 	st->mappub = m;
-	st->on_refresh = mappub_refresh;
 	*ret = m;
 	return 0;
 }

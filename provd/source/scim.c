@@ -4,8 +4,8 @@
  *
  * Resources are first read into records (one per distinct id), because
  * group members can only be resolved, names checked for case conflicts and
- * ids derived once every page is in. scim_sync_finish() then builds the
- * snapshot from the records, sorted by id.
+ * ids derived once every page is in. scim_sync_finish() (scim_build.c)
+ * then builds the snapshot from the records, sorted by id.
  */
 #include <errno.h>
 #include <inttypes.h>
