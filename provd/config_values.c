@@ -340,14 +340,13 @@ int config_apply(struct parse *p, struct prov_config *c, const struct key_def *k
 	case K_DUR_MS:
 	case K_ID:
 	case K_UINT:
+	case K_PCT:
+	case K_SIZE:
 		return parse_number(p, k, v, slot);
 	case K_BOOL:
 		return parse_bool(p, k, v, slot);
 	case K_MODE:
 		return parse_mode(p, k, v, slot);
-	case K_PCT:
-	case K_SIZE:
-		return parse_number(p, k, v, slot);
 	case K_RANGE:
 		return parse_range(p, k, v, slot);
 	case K_TEXT:

@@ -363,11 +363,6 @@ static bool key_sendable(const char *k)
 	return len > 0 && len <= PROV_SSH_KEY_MAX && !strpbrk(k, "\r\n");
 }
 
-static void patch_u32(struct prov_writer *w, size_t off, uint32_t v)
-{
-	memcpy(w->buf + off, &v, sizeof(v));
-}
-
 /* u32 n, n x str key: at most PROV_SSH_KEYS_MAX, and never more than one
  * frame body holds (64 keys of the maximum size would not fit). */
 static void put_keys(struct prov_writer *w, const struct dir_user *u)
@@ -387,7 +382,7 @@ static void put_keys(struct prov_writer *w, const struct dir_user *u)
 		n++;
 	}
 	if (!w->err)
-		patch_u32(w, head, n);
+		dispatch_patch_u32(w, head, n);
 }
 
 /* "name:password:uid:..." -> uid, digits only, below 2^32 - 1. */
@@ -475,7 +470,4 @@ static const struct dispatch_entry login_entries[] = {
 	{ PROV_OP_SSH_KEYS, DISPATCH_ANY, "SSH_KEYS", h_ssh_keys },
 };
 
-const struct dispatch_table login_dispatch_table = {
-	login_entries,
-	sizeof(login_entries) / sizeof(login_entries[0]),
-};
+const struct dispatch_table login_dispatch_table = DISPATCH_TABLE(login_entries);

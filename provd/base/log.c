@@ -225,3 +225,15 @@ void log_peer_flush(void)
 	if (peer_rl_ready)
 		ratelimit_flush(&peer_rl, mono_ms(), say_suppressed, NULL);
 }
+
+void log_fmt_time(int64_t t, char *buf, size_t bufsz)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&tt, &tm)) {
+		snprintf(buf, bufsz, "-");
+		return;
+	}
+	strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -31,6 +31,7 @@
 #define PROV_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <syslog.h>
@@ -81,5 +82,9 @@ void log_peer_flush(void);
 
 /* Which target log_init() chose (for tests and provctl status). */
 enum log_target log_target_get(void);
+
+/* A unix time as logs and replies print it, "2026-11-25T22:30:00Z" (UTC),
+ * or "-" for 0. */
+void log_fmt_time(int64_t t, char *buf, size_t bufsz);
 
 #endif

@@ -4,11 +4,13 @@
 #include "loop/dispatch.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/log.h"
+#include "urlredact.h"
 
 const struct dispatch_entry *dispatch_find(uint16_t opcode)
 {
@@ -49,6 +51,36 @@ void dispatch_patch_u32(struct prov_writer *w, size_t off, uint32_t v)
 int dispatch_reply_status(const struct prov_writer *w)
 {
 	return w->err ? PROV_ST_INTERNAL : PROV_ST_OK;
+}
+
+void dispatch_pairs_begin(struct dispatch_pairs *p, struct prov_writer *w)
+{
+	p->w = w;
+	p->head = w->len;
+	p->n = 0;
+	prov_put_u32(w, 0);
+}
+
+void dispatch_pair(struct dispatch_pairs *p, const char *key, const char *fmt, ...)
+{
+	char val[PROV_STATUS_STR_MAX + 1];
+	va_list ap;
+
+	if (p->n >= PROV_STATUS_PAIRS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	url_redact_inplace(val, sizeof(val)); /* sources, errors: never a URL's credential */
+	prov_put_str(p->w, key, PROV_STATUS_STR_MAX);
+	prov_put_str(p->w, val, PROV_STATUS_STR_MAX);
+	p->n++;
+}
+
+void dispatch_pairs_end(struct dispatch_pairs *p)
+{
+	if (!p->w->err)
+		memcpy(p->w->buf + p->head, &p->n, sizeof(p->n));
 }
 
 /* Anyone can cause this line: rate-limited per peer uid (log.h). */

@@ -5,7 +5,7 @@
  *
  * Adding requests from another area (the login path, sync): define a
  *
- *   const struct dispatch_table login_dispatch_table = { entries, n };
+ *   const struct dispatch_table login_dispatch_table = DISPATCH_TABLE(entries);
  *
  * in your own file, declare it extern in your header, and add its address
  * to dispatch_tables[] in provd/requests.c (one line). The dispatcher does
@@ -75,6 +75,9 @@ struct dispatch_table {
 	size_t n;
 };
 
+/* A table of the entries of an array: DISPATCH_TABLE(my_entries). */
+#define DISPATCH_TABLE(entries_) { (entries_), sizeof(entries_) / sizeof((entries_)[0]) }
+
 /* Every table provd serves (provd/requests.c), and how many. */
 extern const struct dispatch_table *const dispatch_tables[];
 extern const size_t dispatch_ntables;
@@ -108,6 +111,19 @@ void dispatch_put_group(struct prov_writer *w, const struct dir_group *g);
  * that the wire refuses: never send half of it. PROV_ST_INTERNAL when w
  * failed, else PROV_ST_OK. */
 int dispatch_reply_status(const struct prov_writer *w);
+
+/* Key/value replies (STATUS, REFRESH): u32 n, then n x (str key, str
+ * value). A value is cut to PROV_STATUS_STR_MAX and has any URL
+ * credential redacted; pairs past PROV_STATUS_PAIRS_MAX are left out. */
+struct dispatch_pairs {
+	struct prov_writer *w;
+	size_t head;
+	uint32_t n;
+};
+void dispatch_pairs_begin(struct dispatch_pairs *p, struct prov_writer *w);
+void dispatch_pair(struct dispatch_pairs *p, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void dispatch_pairs_end(struct dispatch_pairs *p);
 
 /* Overwrites the u32 at off in w (a count reserved before the records). */
 void dispatch_patch_u32(struct prov_writer *w, size_t off, uint32_t v);

@@ -204,7 +204,4 @@ static const struct dispatch_entry cache_verify_entries[] = {
 	{ PROV_OP_CACHE_VERIFY, DISPATCH_ROOT, "CACHE_VERIFY", h_cache_verify },
 };
 
-const struct dispatch_table cache_verify_dispatch_table = {
-	cache_verify_entries,
-	sizeof(cache_verify_entries) / sizeof(cache_verify_entries[0]),
-};
+const struct dispatch_table cache_verify_dispatch_table = DISPATCH_TABLE(cache_verify_entries);

@@ -242,7 +242,4 @@ static const struct dispatch_entry lookup_entries[] = {
 	{ PROV_OP_GR_ENUM, DISPATCH_ANY, "GR_ENUM", h_gr_enum },
 };
 
-const struct dispatch_table dispatch_lookup_table = {
-	lookup_entries,
-	sizeof(lookup_entries) / sizeof(lookup_entries[0]),
-};
+const struct dispatch_table dispatch_lookup_table = DISPATCH_TABLE(lookup_entries);

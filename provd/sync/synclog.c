@@ -6,18 +6,6 @@
 
 #include "base/log.h"
 
-void synclog_fmt_time(int64_t t, char *buf, size_t bufsz)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || !gmtime_r(&tt, &tm)) {
-		snprintf(buf, bufsz, "-");
-		return;
-	}
-	strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* kind: "user", "group", "binding"; field: its PROV_ key. */
 static void log_list(const struct syncplan_list *l, const char *event, const char *kind, const char *field,
 		     const char *what, const char *origin)

@@ -25,7 +25,4 @@
 
 void synclog_plan(const struct syncplan *plan, const char *origin, bool first);
 
-/* "2026-11-25T22:30:00Z", or "-" for 0. */
-void synclog_fmt_time(int64_t t, char *buf, size_t bufsz);
-
 #endif

@@ -32,66 +32,31 @@ int sync_waiters_add(struct waiters *w, uint64_t id)
 	return 0;
 }
 
-/* STATUS-style pairs: u32 n, n x (str key, str value). */
-struct pairs {
-	struct prov_writer *w;
-	size_t head;
-	uint32_t n;
-};
-
-static void __attribute__((format(printf, 3, 4))) pair(struct pairs *p, const char *key, const char *fmt, ...)
-{
-	char val[PROV_STATUS_STR_MAX + 1];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	url_redact_inplace(val, sizeof(val)); /* sources, errors: never a URL's credential */
-	prov_put_str(p->w, key, PROV_STATUS_STR_MAX);
-	prov_put_str(p->w, val, PROV_STATUS_STR_MAX);
-	p->n++;
-}
-
-static void pairs_begin(struct pairs *p, struct prov_writer *w)
-{
-	p->w = w;
-	p->head = w->len;
-	p->n = 0;
-	prov_put_u32(w, 0);
-}
-
-static void pairs_end(struct pairs *p)
-{
-	if (!p->w->err)
-		memcpy(p->w->buf + p->head, &p->n, sizeof(p->n));
-}
-
 static int fill_report(struct prov_writer *w, void *userdata)
 {
 	const struct report *r = userdata;
-	struct pairs p;
+	struct dispatch_pairs p;
 	char t[32];
 
-	pairs_begin(&p, w);
-	pair(&p, "result", "%s", r->result);
-	pair(&p, "reason", "%s", r->reason[0] ? r->reason : "-");
-	pair(&p, "changes", "%s", r->changes[0] ? r->changes : "none");
-	pair(&p, "source", "%s", r->source[0] ? r->source : "-");
-	pair(&p, "not_modified", "%s", r->not_modified ? "yes" : "no");
-	pair(&p, "forced", "%s", r->forced ? "yes" : "no");
-	pair(&p, "serial", "%llu", (unsigned long long)r->serial);
-	pair(&p, "users", "%zu", r->users);
-	pair(&p, "groups", "%zu", r->groups);
-	pair(&p, "refused", "%zu", r->refused);
-	pair(&p, "corrected", "%zu", r->corrected);
-	pair(&p, "conflict", "%zu", r->conflict);
-	pair(&p, "requests", "%u", r->requests);
-	pair(&p, "bytes", "%zu", r->bytes);
-	pair(&p, "duration_ms", "%llu", (unsigned long long)r->duration_ms);
-	synclog_fmt_time(r->next_try, t, sizeof(t));
-	pair(&p, "next_try", "%s", t);
-	pairs_end(&p);
+	dispatch_pairs_begin(&p, w);
+	dispatch_pair(&p, "result", "%s", r->result);
+	dispatch_pair(&p, "reason", "%s", r->reason[0] ? r->reason : "-");
+	dispatch_pair(&p, "changes", "%s", r->changes[0] ? r->changes : "none");
+	dispatch_pair(&p, "source", "%s", r->source[0] ? r->source : "-");
+	dispatch_pair(&p, "not_modified", "%s", r->not_modified ? "yes" : "no");
+	dispatch_pair(&p, "forced", "%s", r->forced ? "yes" : "no");
+	dispatch_pair(&p, "serial", "%llu", (unsigned long long)r->serial);
+	dispatch_pair(&p, "users", "%zu", r->users);
+	dispatch_pair(&p, "groups", "%zu", r->groups);
+	dispatch_pair(&p, "refused", "%zu", r->refused);
+	dispatch_pair(&p, "corrected", "%zu", r->corrected);
+	dispatch_pair(&p, "conflict", "%zu", r->conflict);
+	dispatch_pair(&p, "requests", "%u", r->requests);
+	dispatch_pair(&p, "bytes", "%zu", r->bytes);
+	dispatch_pair(&p, "duration_ms", "%llu", (unsigned long long)r->duration_ms);
+	log_fmt_time(r->next_try, t, sizeof(t));
+	dispatch_pair(&p, "next_try", "%s", t);
+	dispatch_pairs_end(&p);
 	return PROV_ST_OK;
 }
 
@@ -149,7 +114,4 @@ static const struct dispatch_entry sync_entries[] = {
 	{ PROV_OP_REFRESH, DISPATCH_ROOT, "REFRESH", h_refresh },
 };
 
-const struct dispatch_table sync_dispatch_table = {
-	sync_entries,
-	sizeof(sync_entries) / sizeof(sync_entries[0]),
-};
+const struct dispatch_table sync_dispatch_table = DISPATCH_TABLE(sync_entries);
