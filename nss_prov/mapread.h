@@ -46,6 +46,9 @@ struct prov_map {
 	void *base;
 	size_t size;
 	unsigned refs; /* under the process-wide mutex */
+	/* Records already checked whole in this mapping (mapview.h's seen
+	 * bits, shared by the threads); NULL: every lookup checks all. */
+	uint64_t *seen;
 };
 
 /* The source of the entry points: PROV_MAP_PATH, owned by root. NULL only

@@ -67,6 +67,14 @@ enum nss_status prov_nss_put_passwd(const struct prov_passwd_rec *p, struct pass
 enum nss_status prov_nss_put_group(const struct prov_group_rec *g, struct group *gr,
 				   char *buf, size_t buflen, int *errnop);
 
+/* The same, with the checks skipped when *checked (a record already
+ * checked in the same mapping: mapview.h's seen bits); *checked is set
+ * when they pass. */
+enum nss_status prov_nss_put_passwd_once(const struct prov_passwd_rec *p, bool *checked, struct passwd *pw,
+					 char *buf, size_t buflen, int *errnop);
+enum nss_status prov_nss_put_group_once(const struct prov_group_rec *g, bool *checked, struct group *gr,
+					char *buf, size_t buflen, int *errnop);
+
 /* nss_passwd.c, nss_group.c, nss_initgroups.c */
 enum nss_status prov_nss_getpwnam(const char *socket_path, const char *name, struct passwd *pw,
 				  char *buf, size_t buflen, int *errnop);
