@@ -11,7 +11,8 @@
 #   sys     system calls per lookup (strace -c)
 # Each figure is (N+1 calls - 1 call) / N, so start-up (dlopen, mapping the
 # snapshot, the first nscd connection) cancels out.
-# Setups: prov (nss_prov on its snapshot), floor (bench/nss_floor.c: a
+# Setups: prov (nss_prov on its snapshot; prov-warm: every key looked up
+# once first, untimed, as for nscd), floor (bench/nss_floor.c: a
 # module that computes its answer from the name, no data: the cost of
 # dispatching to any NSS module), nscd (Debian's, cache primed), then the
 # big group: getgrnam and getgrgid of a 100,000-member group (prov, nscd).
@@ -53,13 +54,16 @@ set_nss() {
 }
 
 # ir FN CALLS ARGS...: instructions callgrind collects inside FN (and what
-# it calls) over a bench_nss run of CALLS calls.
+# it calls) in bench_nss's worker thread, over a run of CALLS calls. The
+# main thread's priming (-p) is counted apart (--separate-threads), so it
+# fills caches without being measured.
 ir() {
 	local fn=$1 calls=$2
 	shift 2
-	valgrind --tool=callgrind --callgrind-out-file="$T/cg.out" --collect-atstart=no \
+	rm -f "$T"/cg.out*
+	valgrind --tool=callgrind --callgrind-out-file="$T/cg.out" --collect-atstart=no --separate-threads=yes \
 		--toggle-collect="$fn" "$BENCH" -n "$calls" -w 0 -t 3600 "$@" >/dev/null 2>"$T/cg.log"
-	sed -n 's/^summary: *//p' "$T/cg.out"
+	sed -n 's/^summary: *//p' "$T/cg.out-02"
 }
 
 per_call() {
@@ -98,7 +102,7 @@ measure() {
 		module=$(per_call "$a" "$b" "$N")
 	fi
 	sys=$(syscalls "$@" "$op" "$kind" 1)
-	echo "$label $op $kind $libc $module $sys" >> "$OUT"
+	echo "$label $op${TAG:-} $kind $libc $module $sys" >> "$OUT"
 	echo "  $label $op $kind: libc $libc module $module syscalls $sys" >&2
 }
 
@@ -172,7 +176,11 @@ export TMPDIR=$T
 echo "== prov" >&2
 start_provd "$T/provd.conf"
 set_nss prov
+# prov: each record met for the first time in the process (checked whole);
+# prov-warm: after every key was looked up once (-p, as nscd's cache is
+# filled), the steady state of a long-running process.
 run_small prov _nss_prov
+run_small prov-warm _nss_prov -p
 stop_provd
 echo "== floor" >&2
 set_nss benchfloor
@@ -196,10 +204,12 @@ PY
 	head -1 "$T/big.passwd" > "$T/big.key"
 	rm -rf "${T:?}/state"/*
 	write_config "$T/provd-big.conf" "file://$T/big.json"
+	TAG=-100k # the rows of the 100,000-member group
 	echo "== big: prov" >&2
 	start_provd "$T/provd-big.conf"
 	set_nss prov
 	measure prov _nss_prov getgrnam_r getgrnam hit -g allstaff
+	measure prov-warm _nss_prov getgrnam_r getgrnam hit -g allstaff -p
 	measure prov _nss_prov getgrouplist getgrouplist hit -k "$T/big.key"
 	stop_provd
 	if command -v nscd >/dev/null; then
@@ -224,16 +234,17 @@ for r in rows:
     if (r[1], r[2]) not in keys:
         keys.append((r[1], r[2]))
 d = {(r[0], r[1], r[2]): r[3:] for r in rows}
-head = "%-18s" % "op kind" + "".join(" | %-27s" % s for s in setups)
-head2 = "%-18s" % "" + "".join(" | %8s %8s %9s" % ("libc", "module", "syscalls") for s in setups)
-ratios = [(a, b) for a, b in (("prov", "floor"), ("prov", "nscd"), ("floor", "nscd")) if a in setups and b in setups]
+head = "%-22s" % "op kind" + "".join(" | %-27s" % s for s in setups)
+head2 = "%-22s" % "" + "".join(" | %8s %8s %9s" % ("libc", "module", "syscalls") for s in setups)
+ratios = [(a, b) for a, b in (("prov", "floor"), ("prov", "nscd"), ("prov-warm", "floor"), ("prov-warm", "nscd"),
+                              ("floor", "nscd")) if a in setups and b in setups]
 head += " | libc ratio"
 head2 += " |" + "".join(" %11s" % ("%s/%s" % (a, b)) for a, b in ratios)
 print(head)
 print(head2)
 print("-" * len(head2))
 for k in keys:
-    line = "%-18s" % " ".join(k)
+    line = "%-22s" % " ".join(k)
     for s in setups:
         v = d.get((s,) + k)
         line += " | %8s %8s %9s" % tuple(v) if v else " | %8s %8s %9s" % ("-", "-", "-")

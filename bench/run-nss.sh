@@ -11,6 +11,10 @@
 #               pays a miss in the small local files first)
 #   nscd        nscd (Debian's, its default cache settings, not persistent) in
 #               front of the big files; only if nscd is installed
+#   floor       passwd/group: benchfloor, bench/nss_floor.c: a module that
+#               computes its answer from the name, no data: what dispatching
+#               to any NSS module costs on this glibc (nscd answers before
+#               the dispatch); no big rows
 # Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist x hit/miss x
 # 1/2 threads, counts the system calls of a getpwnam hit (strace -c, 2001
 # calls minus 1), then one table prints them all. Not a test: no thresholds.
@@ -69,7 +73,7 @@ def ratio(a, b):
 
 ratios = []
 for p in ("prov", "files+prov"):
-    for base in ("files", "nscd", "prov-socket"):
+    for base in ("files", "nscd", "prov-socket", "floor"):
         if p in present and base in present:
             ratios.append((p, base))
 for f in floor:
@@ -125,7 +129,7 @@ EOF
 
 # -R RAWFILE: only print the table of an earlier run (no root, no sandbox).
 if [ "${1:-}" = -R ] && [ $# -eq 2 ]; then
-	SETUPS=${SETUPS:-prov prov-socket files+prov files nscd}
+	SETUPS=${SETUPS:-prov prov-socket files+prov files nscd floor}
 	print_table "$2"
 	exit 0
 fi
@@ -137,7 +141,7 @@ sandbox_enter "$@"
 N_USERS=10000
 SECS=2
 WARM=0.5
-SETUPS="prov prov-socket files+prov files nscd"
+SETUPS="prov prov-socket files+prov files nscd floor"
 RAW=$PROV_BUILD/bench/nss-results.txt
 PIN=
 BIG=1
@@ -304,6 +308,11 @@ run_setup() {
 		run_all "$1"
 		count_syscalls "$1"
 		snapshot_mode prov
+		;;
+	floor)
+		set_nss benchfloor
+		LD_LIBRARY_PATH=$PROV_BUILD/bench run_all floor
+		LD_LIBRARY_PATH=$PROV_BUILD/bench count_syscalls floor
 		;;
 	nscd)
 		if ! command -v nscd >/dev/null; then
