@@ -120,6 +120,13 @@ for x in present:
         scale.append("%s %.2fx" % (x, float(two["ops_per_s"]) / float(one["ops_per_s"])))
 if scale:
     print("2 threads / 1 thread, getpwnam hit throughput: " + ", ".join(scale))
+cpu = []
+for x in present:
+    one, two = runs.get(("getpwnam", "hit", "1", x)), runs.get(("getpwnam", "hit", "2", x))
+    if one and two and "cpu_us_per_op" in one and "cpu_us_per_op" in two:
+        cpu.append("%s %s -> %s" % (x, us(one["cpu_us_per_op"]), us(two["cpu_us_per_op"])))
+if cpu:
+    print("CPU µs per getpwnam hit, 1 -> 2 threads (same = no contention between the threads): " + ", ".join(cpu))
 if errors:
     print("\n! wrong answers (hit not found, or miss found):")
     for e in errors:
