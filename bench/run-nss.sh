@@ -15,6 +15,9 @@
 #               computes its answer from the name, no data: what dispatching
 #               to any NSS module costs on this glibc (nscd answers before
 #               the dispatch); no big rows
+#   prov-base   prov again, but with the libnss_prov.so.2 of another build
+#               ($PROV_BASE, e.g. main before a change) against the same
+#               provd and snapshot: a before/after in one run
 # Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist x hit/miss x
 # 1/2 threads, counts the system calls of a getpwnam hit (strace -c, 2001
 # calls minus 1), then one table prints them all. Not a test: no thresholds.
@@ -73,7 +76,7 @@ def ratio(a, b):
 
 ratios = []
 for p in ("prov", "files+prov"):
-    for base in ("files", "nscd", "prov-socket", "floor"):
+    for base in ("files", "nscd", "prov-socket", "floor", "prov-base"):
         if p in present and base in present:
             ratios.append((p, base))
 for f in floor:
@@ -273,6 +276,22 @@ snapshot_mode() {
 	if [ "$1" = prov-socket ]; then chmod 664 /run/prov/nss.map; else chmod 644 /run/prov/nss.map; fi
 }
 
+# with_module SETUP CMD...: CMD, with prov-base's module found first
+# (glibc dlopens libnss_prov.so.2 through LD_LIBRARY_PATH too).
+with_module() {
+	local setup=$1
+	shift
+	if [ "$setup" = prov-base ]; then
+		if [ ! -f "${PROV_BASE:-}/nss_prov/libnss_prov.so.2" ]; then
+			echo "$0: prov-base needs PROV_BASE=<build dir with nss_prov/libnss_prov.so.2>" >&2
+			return 1
+		fi
+		LD_LIBRARY_PATH=$PROV_BASE/nss_prov "$@"
+	else
+		"$@"
+	fi
+}
+
 start_nscd() {
 	# Debian's nscd.conf, but no persistent cache: nothing is written to
 	# the real /var/cache/nscd, and every run starts from an empty cache.
@@ -303,7 +322,7 @@ run_setup() {
 		count_syscalls files
 		umount_big_files
 		;;
-	prov | prov-socket | files+prov)
+	prov | prov-socket | files+prov | prov-base)
 		# Local accounts win (invariant 1), so provd must never see the
 		# big files: they are only mounted in the files setups.
 		if [ -z "$PROVD_PID" ]; then
@@ -312,8 +331,8 @@ run_setup() {
 		fi
 		if [ "$1" = files+prov ]; then set_nss "files prov"; else set_nss prov; fi
 		snapshot_mode "$1"
-		run_all "$1"
-		count_syscalls "$1"
+		with_module "$1" run_all "$1"
+		with_module "$1" count_syscalls "$1"
 		snapshot_mode prov
 		;;
 	floor)
@@ -400,7 +419,7 @@ run_big_setup() {
 		run_big files
 		umount_big_files
 		;;
-	prov | prov-socket | files+prov)
+	prov | prov-socket | files+prov | prov-base)
 		if [ -z "$PROVD_PID" ]; then
 			start_provd "$T/provd-big.conf"
 			pin "$PROVD_PID"
@@ -408,7 +427,7 @@ run_big_setup() {
 		fi
 		if [ "$1" = files+prov ]; then set_nss "files prov"; else set_nss prov; fi
 		snapshot_mode "$1"
-		run_big "$1"
+		with_module "$1" run_big "$1"
 		snapshot_mode prov
 		;;
 	nscd)
