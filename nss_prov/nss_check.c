@@ -8,6 +8,8 @@
 #include "nss_prov.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
 
 /* Bytes that would corrupt a passwd(5)/group(5) line or a terminal:
  * ':' splits fields, control characters split lines or hide text. A name
@@ -59,16 +61,34 @@ bool prov_nss_passwd_ok(const struct prov_passwd_rec *p)
 	       field_ok(&p->gecos) && field_ok(&p->home) && field_ok(&p->shell);
 }
 
+/* The members are walked here directly (length word, bytes), not with
+ * prov_group_next_member(): the decoder already refused NULs (and a NUL
+ * is a control character to the table anyway), so only the bounds are
+ * checked again, not every byte twice. */
 bool prov_nss_group_ok(const struct prov_group_rec *g)
 {
-	struct prov_group_rec walk = *g;
+	const uint8_t *p, *end;
 	struct prov_str m;
-	int r;
+	uint32_t i, len;
 
 	if (!name_ok(&g->name) || !prov_nss_id_ok(g->gid))
 		return false;
-	while ((r = prov_group_next_member(&walk, &m)) == 0)
+	if (g->members.off > g->members.len)
+		return false;
+	p = g->members.buf + g->members.off;
+	end = g->members.buf + g->members.len;
+	for (i = 0; i < g->n_members; i++) {
+		if (end - p < 4)
+			return false;
+		memcpy(&len, p, 4);
+		p += 4;
+		if (len > (size_t)(end - p))
+			return false;
+		m.ptr = (const char *)p;
+		m.len = len;
 		if (!name_ok(&m))
 			return false;
-	return r == -ENOENT;
+		p += len;
+	}
+	return p == end;
 }
