@@ -325,7 +325,6 @@ static int find_v(const struct prov_map_view *v, const struct key *k, const uint
 {
 	const struct prov_map_index_desc *d = &v->index[k->idx];
 	uint32_t mask = d->n_slots - 1, i = k->hash & mask, step;
-	size_t base = seen ? seen_base(v, k->idx) : 0;
 
 	for (step = 0; step < d->n_slots; step++, i = (i + 1) & mask) {
 		const uint8_t *s = v->base + d->off + (size_t)i * PROV_MAP_SLOT_SIZE;
@@ -339,7 +338,8 @@ static int find_v(const struct prov_map_view *v, const struct key *k, const uint
 			return -ENOENT;
 		if (h != k->hash)
 			continue;
-		known = seen_bit(seen, base, i);
+		/* Only here: a miss usually ends at an empty slot first. */
+		known = seen && seen_bit(seen, seen_base(v, k->idx), i);
 		r = match_v(v, k, off, known, ret_u, ret_g, &hit);
 		if (r < 0)
 			return r;
