@@ -52,9 +52,60 @@ static int map_user(struct prov_map *m, enum prov_map_index idx, const char *nam
 	return 0;
 }
 
+static const struct prov_map_lens *find_lens(const struct prov_map *m, const uint8_t *members, uint32_t n)
+{
+	const struct prov_map_lens *l = __atomic_load_n(&m->lens, __ATOMIC_ACQUIRE);
+
+	for (; l; l = l->next)
+		if (l->members == members && l->n == n)
+			return l;
+	return NULL;
+}
+
+/* The member lengths of a checked group, built once per mapping; NULL
+ * when the group is small, a name does not fit a byte, or memory is out
+ * (the copy then reads the length words: slower, as right). */
+static const struct prov_map_lens *group_lens(struct prov_map *m, const struct prov_group_rec *g)
+{
+	const uint8_t *p = g->members.buf + g->members.off, *end = g->members.buf + g->members.len;
+	const struct prov_map_lens *have;
+	struct prov_map_lens *l, *head;
+	uint32_t i, len;
+
+	if (g->n_members < PROV_MAP_LENS_MIN || g->members.off > g->members.len)
+		return NULL;
+	have = find_lens(m, p, g->n_members);
+	if (have)
+		return have;
+	l = malloc(sizeof(*l) + g->n_members);
+	if (!l)
+		return NULL;
+	l->members = p;
+	l->n = g->n_members;
+	for (i = 0; i < g->n_members; i++) {
+		if (end - p < 4)
+			break;
+		memcpy(&len, p, 4);
+		if (len > 255 || len > (size_t)(end - p - 4))
+			break;
+		l->len[i] = (uint8_t)len;
+		p += 4 + len;
+	}
+	if (i != g->n_members || p != end) {
+		free(l);
+		return NULL;
+	}
+	head = __atomic_load_n(&m->lens, __ATOMIC_ACQUIRE);
+	do {
+		l->next = head;
+	} while (!__atomic_compare_exchange_n(&m->lens, &head, l, false, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE));
+	return l;
+}
+
 static int map_group(struct prov_map *m, enum prov_map_index idx, const char *name, size_t len, uint32_t id,
 		     struct group *gr, char *buf, size_t buflen, int *errnop, enum nss_status *ret)
 {
+	const struct prov_map_lens *lens;
 	struct prov_group_rec g;
 	struct prov_map_hit hit;
 	bool checked;
@@ -64,9 +115,14 @@ static int map_group(struct prov_map *m, enum prov_map_index idx, const char *na
 	if (r < 0)
 		return r;
 	checked = hit.seen;
-	*ret = prov_nss_put_group_once(&g, &checked, gr, buf, buflen, errnop);
-	if (checked)
-		prov_map_mark_seen(&m->view, m->seen, &hit);
+	if (!checked && !prov_nss_group_ok(&g)) {
+		*ret = prov_nss_unavail(errnop);
+		return 0;
+	}
+	checked = true;
+	prov_map_mark_seen(&m->view, m->seen, &hit);
+	lens = group_lens(m, &g);
+	*ret = prov_nss_put_group_once(&g, lens ? lens->len : NULL, &checked, gr, buf, buflen, errnop);
 	return 0;
 }
 

@@ -43,6 +43,12 @@ static void register_atfork(void)
 static void put_locked(struct prov_map *m)
 {
 	if (m && --m->refs == 0) {
+		struct prov_map_lens *l = m->lens, *next;
+
+		for (; l; l = next) {
+			next = l->next;
+			free(l);
+		}
 		munmap(m->base, m->size);
 		free(m->seen);
 		free(m);

@@ -73,7 +73,7 @@ static size_t ptr_pad(const char *buf)
  * per member, not a bounds-checked read and a copy per member. members is
  * a walk prov_get_group() or mapview.c accepted, at the first member.
  */
-static int pack_members_joined(const struct prov_group_rec *g, char **mem, char *dst)
+static int pack_members_joined(const struct prov_group_rec *g, const uint8_t *lens, char **mem, char *dst)
 {
 	const uint8_t *src = g->members.buf + g->members.off;
 	size_t blob = g->members.len - g->members.off, at = 0;
@@ -81,6 +81,21 @@ static int pack_members_joined(const struct prov_group_rec *g, char **mem, char 
 
 	memcpy(dst, src, blob);
 	dst[blob] = '\0';
+	if (lens) {
+		/* at only grows by what lens says; checked against blob once,
+		 * at the end, before anyone sees mem (the NULs it wrote stay
+		 * inside dst: each is at a sum of lengths, and a sum past blob
+		 * is caught at the member where it first passes it). */
+		for (i = 0; i < g->n_members; i++) {
+			mem[i] = dst + at + 4;
+			at += 4 + (size_t)lens[i];
+			if (at > blob)
+				return -EINVAL;
+			dst[at] = '\0';
+		}
+		mem[i] = NULL;
+		return at == blob ? 0 : -EINVAL;
+	}
 	for (i = 0; i < g->n_members; i++) {
 		if (blob - at < 4)
 			return -EINVAL;
@@ -111,6 +126,12 @@ static int pack_members_packed(const struct prov_group_rec *g, char **mem, struc
 
 int prov_pack_group(const struct prov_group_rec *g, struct group *gr, char *buf, size_t buflen)
 {
+	return prov_pack_group_lens(g, NULL, gr, buf, buflen);
+}
+
+int prov_pack_group_lens(const struct prov_group_rec *g, const uint8_t *lens, struct group *gr, char *buf,
+			 size_t buflen)
+{
 	size_t pad = ptr_pad(buf), blob, strings, head, need, joined;
 	struct arena a;
 	char **mem;
@@ -135,7 +156,7 @@ int prov_pack_group(const struct prov_group_rec *g, struct group *gr, char *buf,
 	mem = (char **)(void *)(buf + pad);
 	a.p = buf + head;
 	if (joined <= buflen) {
-		r = pack_members_joined(g, mem, a.p);
+		r = pack_members_joined(g, lens, mem, a.p);
 		a.p += blob + 1;
 	} else {
 		r = pack_members_packed(g, mem, &a);
@@ -173,15 +194,15 @@ enum nss_status prov_nss_put_passwd_once(const struct prov_passwd_rec *p, bool *
 	return pack_status(prov_pack_passwd(p, pw, buf, buflen), errnop);
 }
 
-enum nss_status prov_nss_put_group_once(const struct prov_group_rec *g, bool *checked, struct group *gr,
-					char *buf, size_t buflen, int *errnop)
+enum nss_status prov_nss_put_group_once(const struct prov_group_rec *g, const uint8_t *lens, bool *checked,
+					struct group *gr, char *buf, size_t buflen, int *errnop)
 {
 	if (!*checked) {
 		if (!prov_nss_group_ok(g))
 			return prov_nss_unavail(errnop);
 		*checked = true;
 	}
-	return pack_status(prov_pack_group(g, gr, buf, buflen), errnop);
+	return pack_status(prov_pack_group_lens(g, lens, gr, buf, buflen), errnop);
 }
 
 enum nss_status prov_nss_put_passwd(const struct prov_passwd_rec *p, struct passwd *pw,

@@ -243,3 +243,39 @@ Test(mapanswer, records_checked_once_per_mapping)
 	cr_assert_str_eq(pw.pw_gecos, "gen 2 user 7");
 	cr_assert_eq(seen_count(), 1, "the new mapping's own marks only");
 }
+
+/* A group of PROV_MAP_LENS_MIN members or more gets its member lengths
+ * noted once per mapping; its answers with them are the same as without,
+ * and a smaller group gets none. */
+Test(mapanswer, big_group_lengths_noted_once)
+{
+	struct group gr;
+	char *buf = malloc(16384);
+	struct prov_map *m;
+	int err = 0, k;
+	unsigned i;
+
+	publish(2 * PROV_MAP_LENS_MIN + 2, 2, 1);
+	for (k = 0; k < 3; k++) {
+		cr_assert_eq(prov_map_getgrnam(src, NO_SOCKET, "mg1", &gr, buf, 16384, &err), NSS_STATUS_SUCCESS);
+		for (i = 0; i < PROV_MAP_LENS_MIN + 1; i++) {
+			char want[16];
+
+			snprintf(want, sizeof(want), "mu%u", 2 * i + 1);
+			cr_assert_str_eq(gr.gr_mem[i], want, "pass %d member %u", k, i);
+		}
+		cr_assert_null(gr.gr_mem[PROV_MAP_LENS_MIN + 1]);
+		m = prov_map_current(src);
+		cr_assert_not_null(m->lens);
+		cr_assert_null(m->lens->next, "noted once, pass %d", k);
+		cr_assert_eq(m->lens->n, PROV_MAP_LENS_MIN + 1);
+		cr_assert_eq(m->lens->len[0], 3);
+		cr_assert_eq(m->lens->len[PROV_MAP_LENS_MIN], 5);
+	}
+	cr_assert_eq(prov_map_getgrgid(src, NO_SOCKET, 60001, &gr, buf, 16384, &err), NSS_STATUS_SUCCESS);
+	cr_assert_null(prov_map_current(src)->lens->next, "the same record by gid");
+	publish(30, 4, 2);
+	cr_assert_eq(prov_map_getgrnam(src, NO_SOCKET, "mg1", &gr, buf, 16384, &err), NSS_STATUS_SUCCESS);
+	cr_assert_null(prov_map_current(src)->lens, "a small group gets none");
+	free(buf);
+}

@@ -333,3 +333,39 @@ Test(nss_pack, group_count_disagreeing_with_members_is_refused)
 		cr_expect_eq(prov_pack_group(&g, &gr, buf, sizeof(buf)), -EINVAL);
 	}
 }
+
+/* With the member lengths given apart (the module's big groups), the
+ * same answer at every size; lengths that disagree with the record are
+ * refused, never followed past it. */
+Test(nss_pack, group_with_lengths_apart_agrees_and_refuses_wrong_ones)
+{
+	struct prov_group_rec g = decode_group("big", 30010, 40, "member");
+	size_t need = group_size("big", 40, "member"), len;
+	alignas(char *) char buf[2048];
+	uint8_t lens[40];
+	struct group gr;
+	char m[16];
+	unsigned i;
+
+	for (i = 0; i < 40; i++)
+		lens[i] = (uint8_t)snprintf(m, sizeof(m), "member%u", i);
+	for (len = need; len < need + 4 * 40 + 16; len++) {
+		memset(buf, FILL, sizeof(buf));
+		cr_assert_eq(prov_pack_group_lens(&g, lens, &gr, buf, len), 0, "len %zu", len);
+		cr_expect(all_fill(buf + len, sizeof(buf) - len), "wrote past buflen %zu", len);
+		for (i = 0; i < 40; i++) {
+			snprintf(m, sizeof(m), "member%u", i);
+			cr_assert_str_eq(gr.gr_mem[i], m, "len %zu member %u", len, i);
+		}
+		cr_assert_null(gr.gr_mem[40]);
+	}
+	lens[39]++;
+	memset(buf, FILL, sizeof(buf));
+	cr_expect_eq(prov_pack_group_lens(&g, lens, &gr, buf, sizeof(buf) - 64), -EINVAL, "past the record");
+	cr_expect(all_fill(buf + sizeof(buf) - 64, 64));
+	lens[39] -= 2;
+	cr_expect_eq(prov_pack_group_lens(&g, lens, &gr, buf, sizeof(buf)), -EINVAL, "short of the record");
+	lens[39]++;
+	lens[0] = 255;
+	cr_expect_eq(prov_pack_group_lens(&g, lens, &gr, buf, sizeof(buf)), -EINVAL);
+}
