@@ -101,6 +101,73 @@ static bool group_right(const struct prov_group_rec *g, unsigned j)
 	return n == g->n_members && prov_group_next_member(&walk, &m) == -ENOENT;
 }
 
+/* Every lookup through the seen bits of a fresh mapping, twice: the first
+ * pass checks each record whole and marks what passed (as the module does
+ * after its own checks), the second trusts the marks. Both must answer
+ * right or refuse: a damaged record is never marked, so never trusted.
+ * Returns how many were refused in the second pass. */
+static unsigned probe_seen(const struct prov_map_view *v)
+{
+	uint64_t *seen = calloc(prov_map_seen_words(v) + 1, sizeof(*seen));
+	unsigned pass, i, refused = 0;
+
+	cr_assert_not_null(seen);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < N_USERS + 2; i++) {
+			struct prov_map_user u;
+			struct prov_map_hit hit;
+			char name[16];
+			int r, k;
+
+			snprintf(name, sizeof(name), "mu%u", i);
+			for (k = 0; k < 2; k++) {
+				r = k ? prov_map_lookup_seen(v, seen, PROV_MAP_PW_UID, NULL, 0, 40000 + i, &u, NULL, &hit)
+				      : prov_map_lookup_seen(v, seen, PROV_MAP_PW_NAME, name, strlen(name), 0, &u, NULL,
+							     &hit);
+				if (i >= N_USERS) {
+					cr_assert(r == -ENOENT || r == -EBADMSG, "absent %s: %d", name, r);
+					continue;
+				}
+				if (r == 0) {
+					cr_assert(user_right(&u, i), "%s answered wrongly (pass %u, seen %d)", name,
+						  pass, hit.seen);
+					cr_assert(pass == 1 || !hit.seen, "nothing is seen before it was marked");
+					prov_map_mark_seen(v, seen, &hit);
+				} else {
+					cr_assert_eq(r, -EBADMSG, "present %s must never be a miss: %d", name, r);
+				}
+				refused += pass == 1 && r == -EBADMSG;
+			}
+		}
+		for (i = 0; i < N_GROUPS + 2; i++) {
+			struct prov_group_rec g;
+			struct prov_map_hit hit;
+			char name[16];
+			int r, k;
+
+			snprintf(name, sizeof(name), "mg%u", i);
+			for (k = 0; k < 2; k++) {
+				r = k ? prov_map_lookup_seen(v, seen, PROV_MAP_GR_GID, NULL, 0, 60000 + i, NULL, &g, &hit)
+				      : prov_map_lookup_seen(v, seen, PROV_MAP_GR_NAME, name, strlen(name), 0, NULL, &g,
+							     &hit);
+				if (i >= N_GROUPS) {
+					cr_assert(r == -ENOENT || r == -EBADMSG);
+					continue;
+				}
+				if (r == 0) {
+					cr_assert(group_right(&g, i), "%s answered wrongly (pass %u)", name, pass);
+					prov_map_mark_seen(v, seen, &hit);
+				} else {
+					cr_assert_eq(r, -EBADMSG);
+				}
+			}
+		}
+	}
+	cr_assert_eq(seen[prov_map_seen_words(v)], 0, "a mark beyond the array");
+	free(seen);
+	return refused;
+}
+
 /* Every lookup and walk on v: right answer, or -EBADMSG; returns how many
  * were refused. */
 static unsigned probe_all(const struct prov_map_view *v, const uint8_t *pristine_base, const uint8_t *base)
@@ -173,7 +240,7 @@ static unsigned probe_all(const struct prov_map_view *v, const uint8_t *pristine
 	}
 	(void)prov_map_verify_all(v);
 	(void)base;
-	return refused;
+	return refused + probe_seen(v);
 }
 
 static void learn_pristine(void)
@@ -322,4 +389,52 @@ Test(mapview, stat_refusals)
 	s.st_mode = S_IFREG | 0644;
 	s.st_size = 10;
 	cr_assert_not_null(prov_map_stat_refusal(&s, 0), "shorter than a header");
+}
+
+/* A mark lets the next lookup skip the record's check word and string
+ * scan (that is the point), but never its bounds; marks are per slot. */
+Test(mapview, seen_marks_trust_bytes_not_bounds)
+{
+	struct prov_map_view v;
+	struct prov_map_user u;
+	struct prov_map_hit hit, hit4;
+	uint8_t *c = copy(img.data, img.len);
+	uint64_t *seen;
+	uint32_t off, off4;
+
+	cr_assert_eq(prov_map_view_init(c, img.len, &v), 0);
+	seen = calloc(prov_map_seen_words(&v), sizeof(*seen));
+	cr_assert_not_null(seen);
+	cr_assert_eq(prov_map_lookup_seen(&v, seen, PROV_MAP_PW_NAME, "mu3", 3, 0, &u, NULL, &hit), 0);
+	cr_assert_not(hit.seen);
+	off = (uint32_t)((const uint8_t *)u.pw.gecos.ptr - c);
+	cr_assert_eq(prov_map_lookup_seen(&v, seen, PROV_MAP_PW_NAME, "mu4", 3, 0, &u, NULL, &hit4), 0);
+	off4 = (uint32_t)((const uint8_t *)u.pw.gecos.ptr - c);
+	prov_map_mark_seen(&v, seen, &hit);
+	cr_assert_eq(prov_map_lookup_seen(&v, seen, PROV_MAP_PW_NAME, "mu3", 3, 0, &u, NULL, &hit), 0);
+	cr_assert(hit.seen);
+	cr_assert(user_right(&u, 3));
+
+	/* The same byte changed in both records: the unmarked one is
+	 * refused, the marked one is believed (a mapping's bytes do not
+	 * change; the mark is what that saves). */
+	c[off] ^= 0x01;
+	c[off4] ^= 0x01;
+	cr_assert_eq(prov_map_user_by_name(&v, "mu3", 3, &u), -EBADMSG, "no marks: checked");
+	cr_assert_eq(prov_map_lookup_seen(&v, seen, PROV_MAP_PW_NAME, "mu4", 3, 0, &u, NULL, &hit4), -EBADMSG);
+	cr_assert_eq(prov_map_lookup_seen(&v, seen, PROV_MAP_PW_NAME, "mu3", 3, 0, &u, NULL, &hit), 0);
+	cr_assert(hit.seen);
+
+	/* A gecos length running past the record: refused even when marked. */
+	memset(c + off - 4, 0xff, 4);
+	cr_assert_eq(prov_map_lookup_seen(&v, seen, PROV_MAP_PW_NAME, "mu3", 3, 0, &u, NULL, &hit), -EBADMSG);
+
+	/* Out-of-range marks and mismatched keys are refused or ignored. */
+	hit.slot = v.index[PROV_MAP_PW_NAME].n_slots;
+	hit.seen = false;
+	prov_map_mark_seen(&v, seen, &hit);
+	cr_assert_eq(prov_map_lookup_seen(&v, seen, PROV_MAP_PW_UID, "mu3", 3, 0, &u, NULL, &hit), -EINVAL);
+	cr_assert_eq(prov_map_lookup_seen(&v, seen, PROV_MAP_PW_NAME, NULL, 0, 40003, &u, NULL, &hit), -EINVAL);
+	free(seen);
+	free(c);
 }

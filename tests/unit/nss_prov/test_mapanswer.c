@@ -193,3 +193,89 @@ Test(mapanswer, damaged_record_falls_back)
 	cr_assert_eq(pwnam("mu4", &pw, buf, sizeof(buf), &err), NSS_STATUS_UNAVAIL, "the socket was asked");
 	cr_assert_eq(pwnam("mu5", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
 }
+
+static unsigned seen_count(void)
+{
+	struct prov_map *m = prov_map_current(src);
+	size_t i, n;
+	unsigned bits = 0;
+
+	cr_assert_not_null(m);
+	cr_assert_not_null(m->seen);
+	n = prov_map_seen_words(&m->view);
+	for (i = 0; i < n; i++)
+		bits += (unsigned)__builtin_popcountll(m->seen[i]);
+	return bits;
+}
+
+/* A record is checked whole the first time a mapping answers it, then
+ * only copied; the marks live and die with the mapping (a new generation
+ * starts with none), and a group's second answer is the same. */
+Test(mapanswer, records_checked_once_per_mapping)
+{
+	struct passwd pw;
+	struct group gr;
+	char buf[4096];
+	int err = 0, k;
+
+	publish(30, 4, 1);
+	cr_assert_eq(seen_count(), 0);
+	for (k = 0; k < 2; k++) {
+		cr_assert_eq(pwnam("mu7", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+		cr_assert_str_eq(pw.pw_gecos, "gen 1 user 7");
+		cr_assert_eq(seen_count(), 1, "one mark, pass %d", k);
+	}
+	cr_assert_eq(prov_map_getpwuid(src, NO_SOCKET, 40007, &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	cr_assert_eq(seen_count(), 2, "each index slot has its own mark");
+	for (k = 0; k < 2; k++) {
+		cr_assert_eq(prov_map_getgrnam(src, NO_SOCKET, "mg1", &gr, buf, sizeof(buf), &err),
+			     NSS_STATUS_SUCCESS);
+		cr_assert_eq(gr.gr_gid, 60001);
+		cr_assert_str_eq(gr.gr_mem[0], "mu1");
+		cr_assert_str_eq(gr.gr_mem[1], "mu5");
+	}
+	cr_assert_eq(seen_count(), 3);
+	/* A miss marks nothing. */
+	cr_assert_eq(pwnam("nobody-here", &pw, buf, sizeof(buf), &err), NSS_STATUS_NOTFOUND);
+	cr_assert_eq(seen_count(), 3);
+	publish(30, 4, 2);
+	cr_assert_eq(pwnam("mu7", &pw, buf, sizeof(buf), &err), NSS_STATUS_SUCCESS);
+	cr_assert_str_eq(pw.pw_gecos, "gen 2 user 7");
+	cr_assert_eq(seen_count(), 1, "the new mapping's own marks only");
+}
+
+/* A group of PROV_MAP_LENS_MIN members or more gets its member lengths
+ * noted once per mapping; its answers with them are the same as without,
+ * and a smaller group gets none. */
+Test(mapanswer, big_group_lengths_noted_once)
+{
+	struct group gr;
+	char *buf = malloc(16384);
+	struct prov_map *m;
+	int err = 0, k;
+	unsigned i;
+
+	publish(2 * PROV_MAP_LENS_MIN + 2, 2, 1);
+	for (k = 0; k < 3; k++) {
+		cr_assert_eq(prov_map_getgrnam(src, NO_SOCKET, "mg1", &gr, buf, 16384, &err), NSS_STATUS_SUCCESS);
+		for (i = 0; i < PROV_MAP_LENS_MIN + 1; i++) {
+			char want[16];
+
+			snprintf(want, sizeof(want), "mu%u", 2 * i + 1);
+			cr_assert_str_eq(gr.gr_mem[i], want, "pass %d member %u", k, i);
+		}
+		cr_assert_null(gr.gr_mem[PROV_MAP_LENS_MIN + 1]);
+		m = prov_map_current(src);
+		cr_assert_not_null(m->lens);
+		cr_assert_null(m->lens->next, "noted once, pass %d", k);
+		cr_assert_eq(m->lens->n, PROV_MAP_LENS_MIN + 1);
+		cr_assert_eq(m->lens->len[0], 3);
+		cr_assert_eq(m->lens->len[PROV_MAP_LENS_MIN], 5);
+	}
+	cr_assert_eq(prov_map_getgrgid(src, NO_SOCKET, 60001, &gr, buf, 16384, &err), NSS_STATUS_SUCCESS);
+	cr_assert_null(prov_map_current(src)->lens->next, "the same record by gid");
+	publish(30, 4, 2);
+	cr_assert_eq(prov_map_getgrnam(src, NO_SOCKET, "mg1", &gr, buf, 16384, &err), NSS_STATUS_SUCCESS);
+	cr_assert_null(prov_map_current(src)->lens, "a small group gets none");
+	free(buf);
+}

@@ -132,3 +132,27 @@ Test(nss_check, group_check_does_not_consume_the_member_walk)
 	cr_assert_eq(prov_group_next_member(&g, &m), 0);
 	cr_expect(prov_str_eq(&m, "alice"));
 }
+
+/* Every byte value, in every field and in a name: exactly ':' , control
+ * characters and DEL are refused anywhere, ',' and '/' in names only (the
+ * checks are a table: this is the table's test). */
+Test(nss_check, invariant2_every_byte_value_classified)
+{
+	unsigned c;
+
+	for (c = 1; c < 256; c++) {
+		bool bad_field = c == ':' || c < 0x20 || c == 0x7f;
+		bool bad_name = bad_field || c == ',' || c == '/';
+		char field[4] = { 'a', (char)c, 'b', '\0' };
+		struct prov_passwd_rec p = good_passwd();
+
+		p.gecos = S(field);
+		cr_expect_eq(prov_nss_passwd_ok(&p), !bad_field, "gecos byte 0x%02x", c);
+		p = good_passwd();
+		p.shell = S(field);
+		cr_expect_eq(prov_nss_passwd_ok(&p), !bad_field, "shell byte 0x%02x", c);
+		p = good_passwd();
+		p.name = S(field);
+		cr_expect_eq(prov_nss_passwd_ok(&p), !bad_name, "name byte 0x%02x", c);
+	}
+}

@@ -283,3 +283,89 @@ Test(nss_pack, put_group_maps_erange_to_tryagain)
 	cr_expect_eq(err, ERANGE);
 	cr_expect_eq(prov_nss_put_group(&g, &gr, buf, need, &err), NSS_STATUS_SUCCESS);
 }
+
+/* A roomy buffer takes the members as one copy (their length words become
+ * NULs); one just big enough, one at a time. Every size in between gives
+ * the same answer and writes nothing past buflen. */
+Test(nss_pack, group_every_size_from_exact_to_roomy_agrees)
+{
+	struct prov_group_rec g = decode_group("big", 30010, 40, "member");
+	size_t need = group_size("big", 40, "member"), len;
+	alignas(char *) char buf[2048];
+	struct group gr;
+	char m[16];
+	unsigned i;
+
+	cr_assert_lt(need + 4 * 40 + 16, sizeof(buf));
+	for (len = need; len < need + 4 * 40 + 16; len++) {
+		memset(buf, FILL, sizeof(buf));
+		cr_assert_eq(prov_pack_group(&g, &gr, buf, len), 0, "len %zu", len);
+		cr_expect(all_fill(buf + len, sizeof(buf) - len), "wrote past buflen %zu", len);
+		cr_expect_str_eq(gr.gr_name, "big");
+		cr_expect_str_eq(gr.gr_passwd, "x");
+		for (i = 0; i < 40; i++) {
+			snprintf(m, sizeof(m), "member%u", i);
+			cr_assert_str_eq(gr.gr_mem[i], m, "len %zu member %u", len, i);
+			cr_assert(in_buf(gr.gr_mem[i], buf, len));
+		}
+		cr_assert_null(gr.gr_mem[40]);
+	}
+}
+
+/* A record whose member count disagrees with its members is refused in
+ * both layouts, never packed past what it holds. */
+Test(nss_pack, group_count_disagreeing_with_members_is_refused)
+{
+	struct prov_group_rec g = decode_group("ops", 30002, 3, "user");
+	alignas(char *) char buf[512];
+	struct group gr;
+
+	size_t len;
+	int r;
+
+	for (g.n_members = 0; g.n_members < 6; g.n_members++) {
+		if (g.n_members == 3)
+			continue;
+		for (len = 0; len <= sizeof(buf); len++) {
+			r = prov_pack_group(&g, &gr, buf, len);
+			cr_assert(r == -EINVAL || r == -ERANGE, "n %u len %zu: %d", g.n_members, len, r);
+		}
+		cr_expect_eq(prov_pack_group(&g, &gr, buf, sizeof(buf)), -EINVAL);
+	}
+}
+
+/* With the member lengths given apart (the module's big groups), the
+ * same answer at every size; lengths that disagree with the record are
+ * refused, never followed past it. */
+Test(nss_pack, group_with_lengths_apart_agrees_and_refuses_wrong_ones)
+{
+	struct prov_group_rec g = decode_group("big", 30010, 40, "member");
+	size_t need = group_size("big", 40, "member"), len;
+	alignas(char *) char buf[2048];
+	uint8_t lens[40];
+	struct group gr;
+	char m[16];
+	unsigned i;
+
+	for (i = 0; i < 40; i++)
+		lens[i] = (uint8_t)snprintf(m, sizeof(m), "member%u", i);
+	for (len = need; len < need + 4 * 40 + 16; len++) {
+		memset(buf, FILL, sizeof(buf));
+		cr_assert_eq(prov_pack_group_lens(&g, lens, &gr, buf, len), 0, "len %zu", len);
+		cr_expect(all_fill(buf + len, sizeof(buf) - len), "wrote past buflen %zu", len);
+		for (i = 0; i < 40; i++) {
+			snprintf(m, sizeof(m), "member%u", i);
+			cr_assert_str_eq(gr.gr_mem[i], m, "len %zu member %u", len, i);
+		}
+		cr_assert_null(gr.gr_mem[40]);
+	}
+	lens[39]++;
+	memset(buf, FILL, sizeof(buf));
+	cr_expect_eq(prov_pack_group_lens(&g, lens, &gr, buf, sizeof(buf) - 64), -EINVAL, "past the record");
+	cr_expect(all_fill(buf + sizeof(buf) - 64, 64));
+	lens[39] -= 2;
+	cr_expect_eq(prov_pack_group_lens(&g, lens, &gr, buf, sizeof(buf)), -EINVAL, "short of the record");
+	lens[39]++;
+	lens[0] = 255;
+	cr_expect_eq(prov_pack_group_lens(&g, lens, &gr, buf, sizeof(buf)), -EINVAL);
+}
