@@ -38,7 +38,7 @@ check_eq "added user resolves" "newbie:*:150001:150001:New Bie:/home/newbie:/bin
 check_eq "changed gecos served" "Renamed Two" "$(getent passwd user000002 | cut -d: -f5)"
 check_eq "inactive user keeps resolving with nologin" "/usr/sbin/nologin" "$(getent passwd user000003 | cut -d: -f7)"
 # A deleted user keeps resolving with nologin for deprovisioned_retention
-# (provd/removed.h), and may not log in.
+# (provd/store/removed.h), and may not log in.
 check_eq "deleted user keeps resolving with nologin" "/usr/sbin/nologin" "$(getent passwd user000004 | cut -d: -f7)"
 rc=0; "$CTL" check user000004 >/dev/null || rc=$?
 check_eq "deleted user may not log in" 1 $rc
