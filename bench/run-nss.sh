@@ -11,6 +11,15 @@
 #               pays a miss in the small local files first)
 #   nscd        nscd (Debian's, its default cache settings, not persistent) in
 #               front of the big files; only if nscd is installed
+#   sssd        passwd/group: sss, SSSD's LDAP provider against a private
+#               slapd on 127.0.0.1 loaded with the same users and groups
+#               (bench/sssd_lib.sh), its caches warmed first: hits come from
+#               its memory-mapped cache (/var/lib/sss/mc), misses from
+#               sssd_nss over its socket (the mapped cache keeps no negative
+#               entries); the run checks which, with strace. Enumeration is
+#               off (SSSD's default) for the 10,000-user rows and on for the
+#               big rows (getpwent needs it). Only if sssd and slapd are
+#               installed (scripts/install-deps.sh --bench)
 # Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist x hit/miss x
 # 1/2 threads, counts the system calls of a getpwnam hit (strace -c, 2001
 # calls minus 1), then one table prints them all. Not a test: no thresholds.
@@ -24,7 +33,7 @@
 #
 # usage (root): bench/run-nss.sh [-t SECS] [-w SECS] [-s "SETUPS"] [-c CPUS] [-o RAWFILE]
 #   -t  measured seconds per run (default 2)     -w  warm-up seconds (default 0.5)
-#   -s  setups to run, in order (default "prov prov-socket files+prov files nscd")
+#   -s  setups to run, in order (default "prov prov-socket files+prov files sssd nscd")
 #   -c  pin the benchmark, provd and nscd to CPUS (taskset list, e.g. 0): shows
 #       the cost without cross-CPU wake-ups (which dominate on some VMs)
 #   -o  where the raw bench_nss lines go (default $PROV_BUILD/bench/nss-results.txt)
@@ -40,10 +49,15 @@ import sys
 raw, setups = sys.argv[1], sys.argv[2].split()
 runs, order = {}, []
 sysc = {}
+sssd_conn = []
 for line in open(raw):
     f = dict(kv.split("=", 1) for kv in line.split())
     if f["op"] == "syscalls":
         sysc[f["label"]] = f["calls_per_op"]
+        continue
+    if f["op"] == "sssd-path":
+        sssd_conn.append("  %-18s %5s  %-40s %s" % (f["kind"].replace("-", " "), f["per_op"],
+                         f["by_name"].replace(",", " ").replace(":", " "), f["nss_connects"]))
         continue
     key = (f["op"], f["kind"], f["threads"])
     if key not in order:
@@ -69,7 +83,7 @@ def ratio(a, b):
 
 ratios = []
 for p in ("prov", "files+prov"):
-    for base in ("files", "nscd", "prov-socket"):
+    for base in ("files", "nscd", "sssd", "prov-socket"):
         if p in present and base in present:
             ratios.append((p, base))
 for f in floor:
@@ -109,6 +123,11 @@ if sysc:
     print()
     print("system calls per getpwnam hit (strace -c, 2001 calls minus 1): " +
           ", ".join("%s %s" % (x, sysc[x]) for x in present if x in sysc))
+if sssd_conn:
+    print("sssd, which path answered (strace; per call = 2001 calls minus 1; connects = connect() to /var/lib/sss/pipes/nss in a 2001-call run):")
+    print("  %-18s %5s  %-40s %s" % ("op kind", "calls", "per call, by name", "connects"))
+    for line in sssd_conn:
+        print(line)
 scale = []
 for x in present:
     one, two = runs.get(("getpwnam", "hit", "1", x)), runs.get(("getpwnam", "hit", "2", x))
@@ -125,7 +144,7 @@ EOF
 
 # -R RAWFILE: only print the table of an earlier run (no root, no sandbox).
 if [ "${1:-}" = -R ] && [ $# -eq 2 ]; then
-	SETUPS=${SETUPS:-prov prov-socket files+prov files nscd}
+	SETUPS=${SETUPS:-prov prov-socket files+prov files sssd nscd}
 	print_table "$2"
 	exit 0
 fi
@@ -133,15 +152,18 @@ fi
 # shellcheck source=../tests/integration/lib.sh
 . "$(dirname "$0")/../tests/integration/lib.sh"
 sandbox_enter "$@"
+# shellcheck source=sssd_lib.sh
+. "$(dirname "$0")/sssd_lib.sh"
 
 N_USERS=10000
 SECS=2
 WARM=0.5
-SETUPS="prov prov-socket files+prov files nscd"
+SETUPS="prov prov-socket files+prov files sssd nscd"
 RAW=$PROV_BUILD/bench/nss-results.txt
 PIN=
 BIG=1
 N_BIG=100000
+SSSD_ENUM_WAIT=${SSSD_ENUM_WAIT:-600}
 while getopts t:w:s:c:o:B opt; do
 	case $opt in
 	t) SECS=$OPTARG ;;
@@ -185,6 +207,8 @@ stop_nscd() {
 bench_teardown() {
 	local rc=$?
 	stop_nscd
+	stop_sssd
+	stop_slapd
 	stop_provd
 	exit $rc
 }
@@ -282,9 +306,91 @@ start_nscd() {
 	return 1
 }
 
+# count_sssd_path: which path SSSD's client took, per op x kind. System
+# calls per call by name (strace -c, 2001 calls minus 1; -p primes both
+# runs alike), and connect() calls to sssd_nss's socket in a whole
+# 2001-call run (the client keeps one connection open, so a socket path
+# shows as 1 connect plus its send/poll/read calls on every lookup; the
+# mapped cache as no connect at all).
+count_sssd_path() {
+	local op kind n
+	command -v strace >/dev/null || return 0
+	for op in $OPS; do
+		for kind in $KINDS; do
+			for n in 1 2001; do
+				strace -f -c -o "$T/strace-sss$n" \
+					"$BENCH" -k "$T/users.passwd" -n "$n" -w 0 -t 600 -p "$op" "$kind" 1 >/dev/null
+			done
+			strace -f -e trace=connect -o "$T/strace-conn" \
+				"$BENCH" -k "$T/users.passwd" -n 2001 -w 0 -t 600 -p "$op" "$kind" 1 >/dev/null
+			python3 - "$T/strace-sss1" "$T/strace-sss2001" "$T/strace-conn" "$op-$kind" >> "$RAW" <<'PY'
+import sys
+def calls(path):
+    out = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) >= 5 and f[3].isdigit() and f[-1] != "total":
+            out[f[-1]] = int(f[3])
+    return out
+one, many = calls(sys.argv[1]), calls(sys.argv[2])
+per = {k: (many.get(k, 0) - one.get(k, 0)) / 2000 for k in many}
+named = ",".join("%s:%.2f" % (k, v) for k, v in sorted(per.items(), key=lambda x: -x[1]) if v >= 0.05)
+conn = sum(1 for line in open(sys.argv[3]) if 'pipes/nss"' in line)
+print("op=sssd-path kind=%s threads=1 label=sssd per_op=%.2f by_name=%s nss_connects=%d"
+      % (sys.argv[4], sum(per.values()), named or "-", conn))
+PY
+		done
+	done
+}
+
+# sssd_available: sssd, its LDAP provider, libnss_sss and slapd.
+sssd_available() {
+	command -v sssd >/dev/null && command -v slapd >/dev/null && command -v ldapsearch >/dev/null &&
+		[ -e "$MULTIARCH_DIR/sssd/libsss_ldap.so" ] && [ -e "$MULTIARCH_DIR/libnss_sss.so.2" ]
+}
+
+# start_sssd_setup DOC.json ENUMERATE: slapd with DOC, SSSD in front of it,
+# NSS from SSSD only (as the prov setup has prov only).
+start_sssd_setup() {
+	stop_provd
+	set_nss files
+	sssd_make_ldif "$1" "$T/ldap.ldif"
+	start_slapd "$T/ldap.ldif"
+	pin "$SLAPD_PID"
+	start_sssd "$2"
+	local p
+	for p in $SSSD_PID $(pgrep -P "$SSSD_PID"); do pin "$p"; done
+	set_nss sss
+}
+
+stop_sssd_setup() {
+	set_nss files
+	stop_sssd
+	stop_slapd
+}
+
 run_setup() {
 	echo "== $1" >&2
 	case $1 in
+	sssd)
+		if ! sssd_available; then
+			echo "   sssd/slapd not installed (scripts/install-deps.sh --bench): skipped" >&2
+			return 0
+		fi
+		start_sssd_setup "$T/dir.json" false
+		# Warm every cache: one untimed pass over all keys fills SSSD's
+		# sysdb from slapd and its mapped cache (run_all's -p then finds
+		# them there, as on a long-running host).
+		local op
+		for op in $OPS; do
+			"$BENCH" -k "$T/users.passwd" -n 1 -w 0 -p "$op" hit 1 >/dev/null
+		done
+		run_all sssd -p
+		count_syscalls sssd -p
+		count_sssd_path
+		sssd_mc_report > "$T/sssd-mc.txt"
+		stop_sssd_setup
+		;;
 	files)
 		set_nss files
 		mount_big_files
@@ -378,6 +484,22 @@ run_big() {
 run_big_setup() {
 	echo "== big: $1" >&2
 	case $1 in
+	sssd)
+		sssd_available || return 0
+		# enumerate = true: SSSD answers getpwent only from an
+		# enumerated cache. Wait until it holds every user.
+		start_sssd_setup "$T/big.json" true
+		local t0=$SECONDS n=0
+		while [ $((SECONDS - t0)) -lt "$SSSD_ENUM_WAIT" ]; do
+			n=$(getent passwd | wc -l)
+			[ "$n" -ge "$N_BIG" ] && break
+			sleep 2
+		done
+		echo "big sssd: enumeration held $n of $N_BIG users after $((SECONDS - t0)) s (enumerate = true; waited at most $SSSD_ENUM_WAIT s)" >> "$T/big-snapshot.txt"
+		run_big sssd -p
+		sssd_mc_report >> "$T/big-snapshot.txt"
+		stop_sssd_setup
+		;;
 	files)
 		set_nss files
 		mount_huge_files
