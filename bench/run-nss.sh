@@ -38,6 +38,9 @@
 #       the cost without cross-CPU wake-ups (which dominate on some VMs)
 #   -o  where the raw bench_nss lines go (default $PROV_BUILD/bench/nss-results.txt)
 #   -B  no big-directory rows
+#   -E  sssd's big rows with enumerate = true, waiting up to SSSD_ENUM_WAIT
+#       seconds (default 900) for SSSD to enumerate the 100,000 users, so
+#       that it has a getpwent row (without -E: SSSD's default, no row)
 # bench/run-nss.sh -R RAWFILE   prints the table of an earlier run again.
 # PROV_BUILD = build dir with provd, provctl, libnss_prov.so.2 and bench_nss.
 
@@ -163,8 +166,9 @@ RAW=$PROV_BUILD/bench/nss-results.txt
 PIN=
 BIG=1
 N_BIG=100000
-SSSD_ENUM_WAIT=${SSSD_ENUM_WAIT:-600}
-while getopts t:w:s:c:o:B opt; do
+SSSD_ENUM=
+SSSD_ENUM_WAIT=${SSSD_ENUM_WAIT:-900}
+while getopts t:w:s:c:o:BE opt; do
 	case $opt in
 	t) SECS=$OPTARG ;;
 	w) WARM=$OPTARG ;;
@@ -172,7 +176,8 @@ while getopts t:w:s:c:o:B opt; do
 	c) PIN=$OPTARG ;;
 	o) RAW=$OPTARG ;;
 	B) BIG= ;;
-	*) echo "usage: $0 [-t SECS] [-w SECS] [-s SETUPS] [-c CPUS] [-o RAWFILE] [-B]" >&2; exit 2 ;;
+	E) SSSD_ENUM=1 ;;
+	*) echo "usage: $0 [-t SECS] [-w SECS] [-s SETUPS] [-c CPUS] [-o RAWFILE] [-B] [-E]" >&2; exit 2 ;;
 	esac
 done
 
@@ -343,6 +348,19 @@ PY
 	done
 }
 
+# sssd_big_path: whether SSSD's mapped cache or its socket answered the
+# big rows' commands once warm (connect() calls to sssd_nss's socket).
+sssd_big_path() {
+	command -v strace >/dev/null || return 0
+	local key c g
+	key=$(head -1 "$T/big.keys" | cut -d: -f1)
+	strace -f -e trace=connect -o "$T/strace-big" id "$key" >/dev/null
+	c=$(grep -c 'pipes/nss"' "$T/strace-big" || true)
+	strace -f -e trace=connect -o "$T/strace-big" getent group allstaff >/dev/null
+	g=$(grep -c 'pipes/nss"' "$T/strace-big" || true)
+	echo "big sssd, connect() to /var/lib/sss/pipes/nss once warm (0 = mapped cache): id $key $c, getent group allstaff $g"
+}
+
 # sssd_available: sssd, its LDAP provider, libnss_sss and slapd.
 sssd_available() {
 	command -v sssd >/dev/null && command -v slapd >/dev/null && command -v ldapsearch >/dev/null &&
@@ -474,6 +492,8 @@ run_big() {
 	local label=$1 line args
 	shift
 	for args in "-k $T/big.keys id" "-g allstaff getgrnam" "-k $T/big.passwd getpwent"; do
+		# BIG_SKIP: rows a setup cannot answer (sssd's getpwent without enumeration).
+		case " ${BIG_SKIP:-} " in *" ${args##* } "*) continue ;; esac
 		# shellcheck disable=SC2086 # args is a list of words on purpose
 		line=$("${RUN[@]}" "$BENCH" -t "$SECS" -w "$WARM" -l "$label" "$@" $args hit 1)
 		echo "$line" >> "$RAW"
@@ -486,18 +506,27 @@ run_big_setup() {
 	case $1 in
 	sssd)
 		sssd_available || return 0
-		# enumerate = true: SSSD answers getpwent only from an
-		# enumerated cache. Wait until it holds every user.
-		start_sssd_setup "$T/big.json" true
-		local t0=$SECONDS n=0
-		while [ $((SECONDS - t0)) -lt "$SSSD_ENUM_WAIT" ]; do
-			n=$(getent passwd | wc -l)
-			[ "$n" -ge "$N_BIG" ] && break
-			sleep 2
-		done
-		echo "big sssd: enumeration held $n of $N_BIG users after $((SECONDS - t0)) s (enumerate = true; waited at most $SSSD_ENUM_WAIT s)" >> "$T/big-snapshot.txt"
-		run_big sssd -p
-		sssd_mc_report >> "$T/big-snapshot.txt"
+		if [ -z "$SSSD_ENUM" ]; then
+			# SSSD's default: no enumeration, so `getent passwd`
+			# lists none of the directory's users: no getpwent row.
+			start_sssd_setup "$T/big.json" false
+			echo "big sssd: enumerate = false (SSSD's default): no getpwent row; -E measures it with enumerate = true" >> "$T/big-snapshot.txt"
+			BIG_SKIP=getpwent run_big sssd -p
+		else
+			# enumerate = true: SSSD answers getpwent only from an
+			# enumerated cache. Wait until it holds every user.
+			start_sssd_setup "$T/big.json" true
+			local t0=$SECONDS n=0
+			while [ $((SECONDS - t0)) -lt "$SSSD_ENUM_WAIT" ]; do
+				n=$(getent passwd | wc -l)
+				[ "$n" -ge "$N_BIG" ] && break
+				sleep 5
+			done
+			echo "big sssd: enumerate = true; its cache held $n of $N_BIG users after $((SECONDS - t0)) s (waited at most $SSSD_ENUM_WAIT s)" >> "$T/big-snapshot.txt"
+			if [ "$n" -ge "$N_BIG" ]; then run_big sssd -p; else BIG_SKIP=getpwent run_big sssd -p; fi
+		fi
+		sssd_mc_report | sed 's/^/big /' >> "$T/big-snapshot.txt"
+		sssd_big_path >> "$T/big-snapshot.txt"
 		stop_sssd_setup
 		;;
 	files)
