@@ -108,7 +108,7 @@ start_sssd() {
 	stop_sssd
 	rm -rf "$s"
 	# SSSD's state on a tmpfs: warming writes every user into its ldb
-	# cache, which took ~4 min for 10,000 users on this machine's disk.
+	# cache, which took about 10 min for 10,000 users on this machine's disk.
 	# A measured hit reads only the mapped cache (page cache either way).
 	mkdir -p "$s"
 	mount -t tmpfs -o mode=755 benchsssd "$s"
