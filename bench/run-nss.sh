@@ -11,15 +11,21 @@
 #               pays a miss in the small local files first)
 #   nscd        nscd (Debian's, its default cache settings, not persistent) in
 #               front of the big files; only if nscd is installed
+#   floor       passwd/group: benchfloor, bench/nss_floor.c: a module that
+#               computes its answer from the name, no data: what dispatching
+#               to any NSS module costs on this glibc (nscd answers before
+#               the dispatch); no big rows
+#   prov-base   prov again, but with the libnss_prov.so.2 of another build
+#               ($PROV_BASE, e.g. main before a change) against the same
+#               provd and snapshot: a before/after in one run
 #   sssd        passwd/group: sss, SSSD's LDAP provider against a private
 #               slapd on 127.0.0.1 loaded with the same users and groups
 #               (bench/sssd_lib.sh), its caches warmed first: hits come from
 #               its memory-mapped cache (/var/lib/sss/mc), misses from
 #               sssd_nss over its socket (the mapped cache keeps no negative
-#               entries); the run checks which, with strace. Enumeration is
-#               off (SSSD's default) for the 10,000-user rows and on for the
-#               big rows (getpwent needs it). Only if sssd and slapd are
-#               installed (scripts/install-deps.sh --bench)
+#               entries); the run checks which, with strace. Enumeration
+#               off (SSSD's default): no getpwent row unless -E. Only if
+#               sssd and slapd are installed (scripts/install-deps.sh --bench)
 # Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist x hit/miss x
 # 1/2 threads, counts the system calls of a getpwnam hit (strace -c, 2001
 # calls minus 1), then one table prints them all. Not a test: no thresholds.
@@ -33,7 +39,7 @@
 #
 # usage (root): bench/run-nss.sh [-t SECS] [-w SECS] [-s "SETUPS"] [-c CPUS] [-o RAWFILE]
 #   -t  measured seconds per run (default 2)     -w  warm-up seconds (default 0.5)
-#   -s  setups to run, in order (default "prov prov-socket files+prov files sssd nscd")
+#   -s  setups to run, in order (default "prov prov-socket files+prov files sssd nscd floor")
 #   -c  pin the benchmark, provd and nscd to CPUS (taskset list, e.g. 0): shows
 #       the cost without cross-CPU wake-ups (which dominate on some VMs)
 #   -o  where the raw bench_nss lines go (default $PROV_BUILD/bench/nss-results.txt)
@@ -86,7 +92,7 @@ def ratio(a, b):
 
 ratios = []
 for p in ("prov", "files+prov"):
-    for base in ("files", "nscd", "sssd", "prov-socket"):
+    for base in ("files", "nscd", "sssd", "prov-socket", "floor", "prov-base"):
         if p in present and base in present:
             ratios.append((p, base))
 for f in floor:
@@ -138,6 +144,13 @@ for x in present:
         scale.append("%s %.2fx" % (x, float(two["ops_per_s"]) / float(one["ops_per_s"])))
 if scale:
     print("2 threads / 1 thread, getpwnam hit throughput: " + ", ".join(scale))
+cpu = []
+for x in present:
+    one, two = runs.get(("getpwnam", "hit", "1", x)), runs.get(("getpwnam", "hit", "2", x))
+    if one and two and "cpu_us_per_op" in one and "cpu_us_per_op" in two:
+        cpu.append("%s %s -> %s" % (x, us(one["cpu_us_per_op"]), us(two["cpu_us_per_op"])))
+if cpu:
+    print("CPU µs per getpwnam hit, 1 -> 2 threads (same = no contention between the threads): " + ", ".join(cpu))
 if errors:
     print("\n! wrong answers (hit not found, or miss found):")
     for e in errors:
@@ -147,7 +160,7 @@ EOF
 
 # -R RAWFILE: only print the table of an earlier run (no root, no sandbox).
 if [ "${1:-}" = -R ] && [ $# -eq 2 ]; then
-	SETUPS=${SETUPS:-prov prov-socket files+prov files sssd nscd}
+	SETUPS=${SETUPS:-prov prov-socket files+prov files sssd nscd floor}
 	print_table "$2"
 	exit 0
 fi
@@ -161,7 +174,7 @@ sandbox_enter "$@"
 N_USERS=10000
 SECS=2
 WARM=0.5
-SETUPS="prov prov-socket files+prov files sssd nscd"
+SETUPS="prov prov-socket files+prov files sssd nscd floor"
 RAW=$PROV_BUILD/bench/nss-results.txt
 PIN=
 BIG=1
@@ -291,6 +304,22 @@ snapshot_mode() {
 	if [ "$1" = prov-socket ]; then chmod 664 /run/prov/nss.map; else chmod 644 /run/prov/nss.map; fi
 }
 
+# with_module SETUP CMD...: CMD, with prov-base's module found first
+# (glibc dlopens libnss_prov.so.2 through LD_LIBRARY_PATH too).
+with_module() {
+	local setup=$1
+	shift
+	if [ "$setup" = prov-base ]; then
+		if [ ! -f "${PROV_BASE:-}/nss_prov/libnss_prov.so.2" ]; then
+			echo "$0: prov-base needs PROV_BASE=<build dir with nss_prov/libnss_prov.so.2>" >&2
+			return 1
+		fi
+		LD_LIBRARY_PATH=$PROV_BASE/nss_prov "$@"
+	else
+		"$@"
+	fi
+}
+
 start_nscd() {
 	# Debian's nscd.conf, but no persistent cache: nothing is written to
 	# the real /var/cache/nscd, and every run starts from an empty cache.
@@ -416,7 +445,7 @@ run_setup() {
 		count_syscalls files
 		umount_big_files
 		;;
-	prov | prov-socket | files+prov)
+	prov | prov-socket | files+prov | prov-base)
 		# Local accounts win (invariant 1), so provd must never see the
 		# big files: they are only mounted in the files setups.
 		if [ -z "$PROVD_PID" ]; then
@@ -425,9 +454,14 @@ run_setup() {
 		fi
 		if [ "$1" = files+prov ]; then set_nss "files prov"; else set_nss prov; fi
 		snapshot_mode "$1"
-		run_all "$1"
-		count_syscalls "$1"
+		with_module "$1" run_all "$1"
+		with_module "$1" count_syscalls "$1"
 		snapshot_mode prov
+		;;
+	floor)
+		set_nss benchfloor
+		LD_LIBRARY_PATH=$PROV_BUILD/bench run_all floor
+		LD_LIBRARY_PATH=$PROV_BUILD/bench count_syscalls floor
 		;;
 	nscd)
 		if ! command -v nscd >/dev/null; then
@@ -535,7 +569,7 @@ run_big_setup() {
 		run_big files
 		umount_big_files
 		;;
-	prov | prov-socket | files+prov)
+	prov | prov-socket | files+prov | prov-base)
 		if [ -z "$PROVD_PID" ]; then
 			start_provd "$T/provd-big.conf"
 			pin "$PROVD_PID"
@@ -543,7 +577,7 @@ run_big_setup() {
 		fi
 		if [ "$1" = files+prov ]; then set_nss "files prov"; else set_nss prov; fi
 		snapshot_mode "$1"
-		run_big "$1"
+		with_module "$1" run_big "$1"
 		snapshot_mode prov
 		;;
 	nscd)

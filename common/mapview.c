@@ -168,6 +168,96 @@ static int decode_group(const struct prov_map_rec *rec, struct prov_group_rec *r
 	return 0;
 }
 
+/*
+ * The same two decodings for a record this mapping has already checked
+ * whole (its check word, every string, and the module's own checks: see
+ * prov_map_lookup_seen): the lengths are still bounds-checked, but no
+ * string is scanned again and a group's members are not walked, so a
+ * lookup of a 100,000-member group is O(1) before the copy.
+ */
+struct trusted {
+	const uint8_t *p;
+	uint32_t left;
+	bool bad;
+};
+
+static uint32_t t_u32(struct trusted *t)
+{
+	uint32_t v;
+
+	if (t->left < 4) {
+		t->bad = true;
+		return 0;
+	}
+	v = prov_map_rd32(t->p);
+	t->p += 4;
+	t->left -= 4;
+	return v;
+}
+
+static struct prov_str t_str(struct trusted *t)
+{
+	struct prov_str s = { "", 0 };
+	uint32_t len = t_u32(t);
+
+	if (t->bad || len > t->left) {
+		t->bad = true;
+		return s;
+	}
+	s.ptr = (const char *)t->p;
+	s.len = len;
+	t->p += len;
+	t->left -= len;
+	return s;
+}
+
+static int decode_user_seen(const struct prov_map_rec *rec, struct prov_map_user *ret)
+{
+	struct trusted t = { rec->payload, rec->len, false };
+	struct prov_map_user u;
+	const uint8_t *pw_end;
+
+	u.flags = t_u32(&t);
+	u.pw_len = t_u32(&t);
+	u.pw_body = t.p;
+	if (t.bad || u.pw_len > t.left)
+		return -EBADMSG;
+	pw_end = t.p + u.pw_len;
+	u.pw.name = t_str(&t);
+	u.pw.uid = t_u32(&t);
+	u.pw.gid = t_u32(&t);
+	u.pw.gecos = t_str(&t);
+	u.pw.home = t_str(&t);
+	u.pw.shell = t_str(&t);
+	if (t.bad || t.p != pw_end)
+		return -EBADMSG;
+	u.ig_status = t_u32(&t);
+	u.ig_body = t.p;
+	u.ig_len = t.left;
+	if (t.bad)
+		return -EBADMSG;
+	*ret = u;
+	return 0;
+}
+
+static int decode_group_seen(const struct prov_map_rec *rec, struct prov_group_rec *ret)
+{
+	struct trusted t = { rec->payload, rec->len, false };
+	struct prov_group_rec g;
+
+	g.name = t_str(&t);
+	g.gid = t_u32(&t);
+	g.n_members = t_u32(&t);
+	if (t.bad)
+		return -EBADMSG;
+	/* A reader over the whole payload, at the first member, as
+	 * prov_get_group() leaves it. */
+	prov_reader_init(&g.members, rec->payload, rec->len);
+	g.members.off = rec->len - t.left;
+	*ret = g;
+	return 0;
+}
+
 /* What a lookup is after: a key and how to test a record against it. */
 struct key {
 	enum prov_map_index idx;
@@ -184,31 +274,54 @@ static bool name_is(const struct prov_str *s, const struct key *k)
 
 /* Decodes the record at off as the index's kind and says whether it is
  * the key's. */
-static int match(const struct prov_map_view *v, const struct key *k, uint32_t off, struct prov_map_user *ret_u,
-		 struct prov_group_rec *ret_g, bool *ret_match)
+static int match_v(const struct prov_map_view *v, const struct key *k, uint32_t off, bool seen,
+		   struct prov_map_user *ret_u, struct prov_group_rec *ret_g, bool *ret_match)
 {
 	struct prov_map_rec rec;
 	int r;
 
 	if (k->idx <= PROV_MAP_PW_UID) {
-		r = record_at(v, off, v->users_off, v->users_end, &rec, NULL);
+		r = record_at_v(v, off, v->users_off, v->users_end, seen, &rec, NULL);
 		if (r == 0)
-			r = decode_user(&rec, ret_u);
+			r = seen ? decode_user_seen(&rec, ret_u) : decode_user(&rec, ret_u);
 		if (r == 0)
 			*ret_match = k->name ? name_is(&ret_u->pw.name, k) : ret_u->pw.uid == k->id;
 		return r;
 	}
-	r = record_at(v, off, v->groups_off, v->groups_end, &rec, NULL);
+	r = record_at_v(v, off, v->groups_off, v->groups_end, seen, &rec, NULL);
 	if (r == 0)
-		r = decode_group(&rec, ret_g);
+		r = seen ? decode_group_seen(&rec, ret_g) : decode_group(&rec, ret_g);
 	if (r == 0)
 		*ret_match = k->name ? name_is(&ret_g->name, k) : ret_g->gid == k->id;
 	return r;
 }
 
+static int match(const struct prov_map_view *v, const struct key *k, uint32_t off, struct prov_map_user *ret_u,
+		 struct prov_group_rec *ret_g, bool *ret_match)
+{
+	return match_v(v, k, off, false, ret_u, ret_g, ret_match);
+}
+
+/* The first word of index idx's bits in a seen array. */
+static size_t seen_base(const struct prov_map_view *v, enum prov_map_index idx)
+{
+	size_t w = 0;
+	int i;
+
+	for (i = 0; i < (int)idx; i++)
+		w += ((size_t)v->index[i].n_slots + 63) / 64;
+	return w;
+}
+
+static bool seen_bit(const uint64_t *seen, size_t base, uint32_t slot)
+{
+	return seen && (__atomic_load_n(&seen[base + slot / 64], __ATOMIC_RELAXED) >> (slot % 64) & 1u);
+}
+
 /* Linear probing from the key's home slot; at most n_slots steps. */
-static int find(const struct prov_map_view *v, const struct key *k, struct prov_map_user *ret_u,
-		struct prov_group_rec *ret_g, uint32_t *ret_off)
+static int find_v(const struct prov_map_view *v, const struct key *k, const uint64_t *seen,
+		  struct prov_map_user *ret_u, struct prov_group_rec *ret_g, uint32_t *ret_off,
+		  struct prov_map_hit *ret_hit)
 {
 	const struct prov_map_index_desc *d = &v->index[k->idx];
 	uint32_t mask = d->n_slots - 1, i = k->hash & mask, step;
@@ -216,7 +329,7 @@ static int find(const struct prov_map_view *v, const struct key *k, struct prov_
 	for (step = 0; step < d->n_slots; step++, i = (i + 1) & mask) {
 		const uint8_t *s = v->base + d->off + (size_t)i * PROV_MAP_SLOT_SIZE;
 		uint32_t h = prov_map_rd32(s), off = prov_map_rd32(s + 4);
-		bool hit = false;
+		bool hit = false, known;
 		int r;
 
 		if (prov_map_rd32(s + 8) != prov_map_slot_check(h, off))
@@ -225,16 +338,29 @@ static int find(const struct prov_map_view *v, const struct key *k, struct prov_
 			return -ENOENT;
 		if (h != k->hash)
 			continue;
-		r = match(v, k, off, ret_u, ret_g, &hit);
+		/* Only here: a miss usually ends at an empty slot first. */
+		known = seen && seen_bit(seen, seen_base(v, k->idx), i);
+		r = match_v(v, k, off, known, ret_u, ret_g, &hit);
 		if (r < 0)
 			return r;
 		if (hit) {
 			if (ret_off)
 				*ret_off = off;
+			if (ret_hit) {
+				ret_hit->idx = k->idx;
+				ret_hit->slot = i;
+				ret_hit->seen = known;
+			}
 			return 0;
 		}
 	}
 	return -EBADMSG; /* no empty slot: the writer always leaves one */
+}
+
+static int find(const struct prov_map_view *v, const struct key *k, struct prov_map_user *ret_u,
+		struct prov_group_rec *ret_g, uint32_t *ret_off)
+{
+	return find_v(v, k, NULL, ret_u, ret_g, ret_off, NULL);
 }
 
 static struct key name_key(enum prov_map_index idx, const char *name, size_t len)
@@ -277,6 +403,32 @@ int prov_map_group_by_gid(const struct prov_map_view *v, uint32_t gid, struct pr
 	struct key k = id_key(PROV_MAP_GR_GID, gid);
 
 	return find(v, &k, NULL, ret, NULL);
+}
+
+size_t prov_map_seen_words(const struct prov_map_view *v)
+{
+	return seen_base(v, PROV_MAP_N_INDEX);
+}
+
+int prov_map_lookup_seen(const struct prov_map_view *v, const uint64_t *seen, enum prov_map_index idx,
+			 const char *name, size_t len, uint32_t id, struct prov_map_user *ret_u,
+			 struct prov_group_rec *ret_g, struct prov_map_hit *ret_hit)
+{
+	struct key k = name ? name_key(idx, name, len) : id_key(idx, id);
+
+	if ((unsigned)idx >= PROV_MAP_N_INDEX || (name != NULL) != (idx == PROV_MAP_PW_NAME || idx == PROV_MAP_GR_NAME))
+		return -EINVAL;
+	return find_v(v, &k, seen, ret_u, ret_g, NULL, ret_hit);
+}
+
+void prov_map_mark_seen(const struct prov_map_view *v, uint64_t *seen, const struct prov_map_hit *hit)
+{
+	size_t base;
+
+	if (!seen || hit->seen || (unsigned)hit->idx >= PROV_MAP_N_INDEX || hit->slot >= v->index[hit->idx].n_slots)
+		return;
+	base = seen_base(v, hit->idx);
+	__atomic_fetch_or(&seen[base + hit->slot / 64], (uint64_t)1 << (hit->slot % 64), __ATOMIC_RELAXED);
 }
 
 static int next_user(const struct prov_map_view *v, uint32_t *cursor, bool verified, struct prov_map_user *ret)

@@ -82,6 +82,35 @@ int prov_map_group_by_name(const struct prov_map_view *v, const char *name, size
 			   struct prov_group_rec *ret);
 int prov_map_group_by_gid(const struct prov_map_view *v, uint32_t gid, struct prov_group_rec *ret);
 
+/*
+ * Lookups that remember what they checked (the module, per mapping). A
+ * seen array (prov_map_seen_words() zeroed uint64_t, owned by whoever
+ * owns the mapping) holds one bit per index slot: set, the record that
+ * slot points to has passed every check (its check word, the full decode,
+ * and the caller's own, e.g. nss_check.c) in this mapping, whose bytes a
+ * read-only mapping cannot change; so the next lookup landing there only
+ * bounds-checks it (no check word, no string scan, no member walk).
+ * The slot's own check word is verified every time.
+ *
+ * prov_map_lookup_seen: as the four lookups above (name for the two name
+ * indexes, id for the others; ret_u for users, ret_g for groups), seen
+ * may be NULL; *ret_hit says where it landed and whether that was
+ * already seen. The caller runs its own checks on a hit that was not,
+ * then prov_map_mark_seen(). Bits are set and read atomically: threads
+ * share one array.
+ */
+struct prov_map_hit {
+	enum prov_map_index idx;
+	uint32_t slot;
+	bool seen;
+};
+
+size_t prov_map_seen_words(const struct prov_map_view *v);
+int prov_map_lookup_seen(const struct prov_map_view *v, const uint64_t *seen, enum prov_map_index idx,
+			 const char *name, size_t len, uint32_t id, struct prov_map_user *ret_u,
+			 struct prov_group_rec *ret_g, struct prov_map_hit *ret_hit);
+void prov_map_mark_seen(const struct prov_map_view *v, uint64_t *seen, const struct prov_map_hit *hit);
+
 /* Walking a section in enumeration order: *cursor starts at 0 and is
  * advanced past the record returned. -ENOENT after the last one. Records
  * flagged PROV_MAP_REC_LOOKUP_ONLY are stepped over. */

@@ -43,7 +43,14 @@ static void register_atfork(void)
 static void put_locked(struct prov_map *m)
 {
 	if (m && --m->refs == 0) {
+		struct prov_map_lens *l = m->lens, *next;
+
+		for (; l; l = next) {
+			next = l->next;
+			free(l);
+		}
 		munmap(m->base, m->size);
+		free(m->seen);
 		free(m);
 	}
 }
@@ -88,6 +95,8 @@ static int open_map_once(const struct prov_mapsrc *src, struct prov_map **ret)
 	m->base = base;
 	m->size = (size_t)s.st_size;
 	m->refs = 1;
+	/* Without it lookups are only slower (every one checks all). */
+	m->seen = calloc(prov_map_seen_words(&m->view), sizeof(*m->seen));
 	*ret = m;
 	return 0;
 }

@@ -8,34 +8,45 @@
 #include "nss_prov.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
 
 /* Bytes that would corrupt a passwd(5)/group(5) line or a terminal:
- * ':' splits fields, control characters split lines or hide text. */
-static bool field_ok(const struct prov_str *s)
+ * ':' splits fields, control characters split lines or hide text. A name
+ * additionally must not contain ',' (the member list separator of
+ * group(5)) or '/'. One table look-up per byte: a 100,000-member group is
+ * checked in one pass over its names. */
+#define BAD_FIELD 1u
+#define BAD_NAME  2u
+
+/* Control characters, ':' and DEL are bad anywhere (3 = BAD_FIELD | BAD_NAME). */
+static const unsigned char bad_table[256] = {
+	[0x00] = 3, [0x01] = 3, [0x02] = 3, [0x03] = 3, [0x04] = 3, [0x05] = 3, [0x06] = 3, [0x07] = 3,
+	[0x08] = 3, [0x09] = 3, [0x0a] = 3, [0x0b] = 3, [0x0c] = 3, [0x0d] = 3, [0x0e] = 3, [0x0f] = 3,
+	[0x10] = 3, [0x11] = 3, [0x12] = 3, [0x13] = 3, [0x14] = 3, [0x15] = 3, [0x16] = 3, [0x17] = 3,
+	[0x18] = 3, [0x19] = 3, [0x1a] = 3, [0x1b] = 3, [0x1c] = 3, [0x1d] = 3, [0x1e] = 3, [0x1f] = 3,
+	[':'] = BAD_FIELD | BAD_NAME, [0x7f] = BAD_FIELD | BAD_NAME, [','] = BAD_NAME, ['/'] = BAD_NAME,
+};
+
+static bool clean(const struct prov_str *s, unsigned char bad)
 {
 	uint32_t i;
 
-	for (i = 0; i < s->len; i++) {
-		unsigned char c = (unsigned char)s->ptr[i];
-
-		if (c == ':' || c < 0x20 || c == 0x7f)
+	for (i = 0; i < s->len; i++)
+		if (bad_table[(unsigned char)s->ptr[i]] & bad)
 			return false;
-	}
 	return true;
 }
 
-/* A name additionally must not be empty or contain ',' (the member list
- * separator of group(5)) or '/'. */
+static bool field_ok(const struct prov_str *s)
+{
+	return clean(s, BAD_FIELD);
+}
+
+/* A name additionally must not be empty. */
 static bool name_ok(const struct prov_str *s)
 {
-	uint32_t i;
-
-	if (s->len == 0 || !field_ok(s))
-		return false;
-	for (i = 0; i < s->len; i++)
-		if (s->ptr[i] == ',' || s->ptr[i] == '/')
-			return false;
-	return true;
+	return s->len != 0 && clean(s, BAD_NAME);
 }
 
 /* 0 is root; (uid_t)-1 means "no change" to chown() and setreuid(). */
@@ -50,16 +61,34 @@ bool prov_nss_passwd_ok(const struct prov_passwd_rec *p)
 	       field_ok(&p->gecos) && field_ok(&p->home) && field_ok(&p->shell);
 }
 
+/* The members are walked here directly (length word, bytes), not with
+ * prov_group_next_member(): the decoder already refused NULs (and a NUL
+ * is a control character to the table anyway), so only the bounds are
+ * checked again, not every byte twice. */
 bool prov_nss_group_ok(const struct prov_group_rec *g)
 {
-	struct prov_group_rec walk = *g;
+	const uint8_t *p, *end;
 	struct prov_str m;
-	int r;
+	uint32_t i, len;
 
 	if (!name_ok(&g->name) || !prov_nss_id_ok(g->gid))
 		return false;
-	while ((r = prov_group_next_member(&walk, &m)) == 0)
+	if (g->members.off > g->members.len)
+		return false;
+	p = g->members.buf + g->members.off;
+	end = g->members.buf + g->members.len;
+	for (i = 0; i < g->n_members; i++) {
+		if (end - p < 4)
+			return false;
+		memcpy(&len, p, 4);
+		p += 4;
+		if (len > (size_t)(end - p))
+			return false;
+		m.ptr = (const char *)p;
+		m.len = len;
 		if (!name_ok(&m))
 			return false;
-	return r == -ENOENT;
+		p += len;
+	}
+	return p == end;
 }

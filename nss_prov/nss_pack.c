@@ -63,36 +63,106 @@ static size_t ptr_pad(const char *buf)
 	return mis ? alignof(char *) - mis : 0;
 }
 
-int prov_pack_group(const struct prov_group_rec *g, struct group *gr, char *buf, size_t buflen)
+/*
+ * The quick way, when the buffer has room for the member strings as the
+ * record holds them (u32 length, bytes; 3 bytes a member more than the
+ * packed way): one memcpy of all of them, then each member's NUL goes on
+ * the first byte of the next one's length, after that length was read.
+ * The lengths are read from the record (src), which stays as it was. A
+ * 100,000-member group is a 1 MB copy and a loop of a few instructions
+ * per member, not a bounds-checked read and a copy per member. members is
+ * a walk prov_get_group() or mapview.c accepted, at the first member.
+ */
+static int pack_members_joined(const struct prov_group_rec *g, const uint8_t *lens, char **mem, char *dst)
+{
+	const uint8_t *src = g->members.buf + g->members.off;
+	size_t blob = g->members.len - g->members.off, at = 0;
+	uint32_t i, len;
+
+	memcpy(dst, src, blob);
+	dst[blob] = '\0';
+	if (lens) {
+		/* at only grows by what lens says; checked against blob once,
+		 * at the end, before anyone sees mem (the NULs it wrote stay
+		 * inside dst: each is at a sum of lengths, and a sum past blob
+		 * is caught at the member where it first passes it). */
+		for (i = 0; i < g->n_members; i++) {
+			mem[i] = dst + at + 4;
+			at += 4 + (size_t)lens[i];
+			if (at > blob)
+				return -EINVAL;
+			dst[at] = '\0';
+		}
+		mem[i] = NULL;
+		return at == blob ? 0 : -EINVAL;
+	}
+	for (i = 0; i < g->n_members; i++) {
+		if (blob - at < 4)
+			return -EINVAL;
+		memcpy(&len, src + at, 4); /* dst's first byte is a NUL by now */
+		if (len > blob - at - 4)
+			return -EINVAL;
+		mem[i] = dst + at + 4;
+		at += 4 + (size_t)len;
+		dst[at] = '\0'; /* the next length's first byte, already read */
+	}
+	mem[i] = NULL;
+	return at == blob ? 0 : -EINVAL;
+}
+
+/* One member at a time into exactly the room it needs; exactly
+ * n_members of them, or the record is refused. */
+static int pack_members_packed(const struct prov_group_rec *g, char **mem, struct arena *a)
 {
 	struct prov_group_rec walk = *g;
-	struct arena a;
 	struct prov_str m;
-	size_t need, pad = ptr_pad(buf), i = 0, n = 0;
-	char **mem;
+	uint32_t i = 0;
 
-	/* Pass 1: the member pointer array (NULL-terminated) first, aligned,
-	 * then every string. n_members <= PROV_GROUP_MEMBERS_MAX and each
-	 * string <= PROV_NAME_MAX, so none of this can overflow a size_t. */
-	need = pad + ((size_t)g->n_members + 1) * sizeof(char *) + g->name.len + 1 +
-	       no_passwd.len + 1;
-	while (prov_group_next_member(&walk, &m) == 0) {
-		need += (size_t)m.len + 1;
-		n++;
-	}
-	/* The decoder guarantees this; the array size below relies on it. */
-	if (n != g->n_members)
+	while (i < g->n_members && prov_group_next_member(&walk, &m) == 0)
+		mem[i++] = arena_str(a, &m);
+	mem[i] = NULL;
+	return i == g->n_members && walk.members.off == walk.members.len ? 0 : -EINVAL;
+}
+
+int prov_pack_group(const struct prov_group_rec *g, struct group *gr, char *buf, size_t buflen)
+{
+	return prov_pack_group_lens(g, NULL, gr, buf, buflen);
+}
+
+int prov_pack_group_lens(const struct prov_group_rec *g, const uint8_t *lens, struct group *gr, char *buf,
+			 size_t buflen)
+{
+	size_t pad = ptr_pad(buf), blob, strings, head, need, joined;
+	struct arena a;
+	char **mem;
+	int r = 0;
+
+	/* The sizes follow from the record: every member is a u32 length
+	 * and its bytes (prov_get_group() walked them all). n_members <=
+	 * PROV_GROUP_MEMBERS_MAX and each string <= PROV_NAME_MAX, so
+	 * none of this can overflow a size_t. */
+	if (g->members.off > g->members.len)
 		return -EINVAL;
+	blob = g->members.len - g->members.off;
+	if (blob < (size_t)g->n_members * 4)
+		return -EINVAL;
+	strings = blob - (size_t)g->n_members * 4 + g->n_members; /* + a NUL each */
+	head = pad + ((size_t)g->n_members + 1) * sizeof(char *);
+	need = head + strings + g->name.len + 1 + no_passwd.len + 1;
+	joined = need - strings + blob + 1;
 	if (need > buflen)
 		return -ERANGE;
 
-	/* Pass 2 */
 	mem = (char **)(void *)(buf + pad);
-	a.p = (char *)(mem + g->n_members + 1);
-	walk = *g;
-	while (i < n && prov_group_next_member(&walk, &m) == 0)
-		mem[i++] = arena_str(&a, &m);
-	mem[i] = NULL;
+	a.p = buf + head;
+	if (joined <= buflen) {
+		r = pack_members_joined(g, lens, mem, a.p);
+		a.p += blob + 1;
+	} else {
+		r = pack_members_packed(g, mem, &a);
+	}
+	if (r < 0)
+		return r;
 	gr->gr_name = arena_str(&a, &g->name);
 	gr->gr_passwd = arena_str(&a, &no_passwd);
 	gr->gr_gid = g->gid;
@@ -111,6 +181,28 @@ static enum nss_status pack_status(int r, int *errnop)
 		return NSS_STATUS_TRYAGAIN;
 	}
 	return prov_nss_unavail(errnop);
+}
+
+enum nss_status prov_nss_put_passwd_once(const struct prov_passwd_rec *p, bool *checked, struct passwd *pw,
+					 char *buf, size_t buflen, int *errnop)
+{
+	if (!*checked) {
+		if (!prov_nss_passwd_ok(p))
+			return prov_nss_unavail(errnop);
+		*checked = true;
+	}
+	return pack_status(prov_pack_passwd(p, pw, buf, buflen), errnop);
+}
+
+enum nss_status prov_nss_put_group_once(const struct prov_group_rec *g, const uint8_t *lens, bool *checked,
+					struct group *gr, char *buf, size_t buflen, int *errnop)
+{
+	if (!*checked) {
+		if (!prov_nss_group_ok(g))
+			return prov_nss_unavail(errnop);
+		*checked = true;
+	}
+	return pack_status(prov_pack_group_lens(g, lens, gr, buf, buflen), errnop);
 }
 
 enum nss_status prov_nss_put_passwd(const struct prov_passwd_rec *p, struct passwd *pw,

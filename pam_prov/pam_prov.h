@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pam_prov internals. pam_prov.so is a thin client of provd: the decision,
- * the home creation and the audit all happen there (see provd/decision.h
- * and provd/homedir.h for why). The module only asks, maps the answer onto
+ * the home creation and the audit all happen there (see provd/access/decision.h
+ * and provd/access/homedir.h for why). The module only asks, maps the answer onto
  * a PAM return code, and tells the user why when it says no.
  *
  * Module types: account and session. auth, setcred and chauthtok are not

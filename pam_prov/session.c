@@ -2,7 +2,7 @@
 /*
  * pam_sm_open_session / pam_sm_close_session. Opening asks provd to decide
  * again and to create the home just in time (provd does it, as root, out of
- * this process: provd/homedir.h says why); closing is audited there.
+ * this process: provd/access/homedir.h says why); closing is audited there.
  * Mapping in pam_prov.h.
  */
 #include <errno.h>

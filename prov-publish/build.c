@@ -7,15 +7,15 @@
 #include <string.h>
 
 #include "config.h"
-#include "docparse.h"
-#include "docsig.h"
-#include "docwrite.h"
-#include "errbuf.h"
+#include "source/docparse.h"
+#include "source/docsig.h"
+#include "source/docwrite.h"
+#include "base/errbuf.h"
 #include "keys.h"
 #include "output.h"
-#include "snapshot.h"
+#include "admit/snapshot.h"
 #include "sources.h"
-#include "syncplan.h"
+#include "sync/syncplan.h"
 
 #define DEFAULT_NAME "directory.json"
 #define SIG_LINE_MAX 160

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "directory.h"
+#include "model/directory.h"
 
 #define BUILD_MAX_KEYS 4
 

@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "errbuf.h"
+#include "base/errbuf.h"
 
 struct pub_key {
 	EVP_PKEY *pkey;

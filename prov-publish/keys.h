@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "docsig.h"
+#include "source/docsig.h"
 
 struct pub_key; /* a loaded private key */
 

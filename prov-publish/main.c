@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "build.h"
-#include "fetch.h"
+#include "source/fetch.h"
 #include "keys.h"
 #include "verify.h"
 

@@ -12,8 +12,8 @@
 
 #include <zlib.h>
 
-#include "docparse.h"
-#include "errbuf.h"
+#include "source/docparse.h"
+#include "base/errbuf.h"
 
 static int path_of(const char *dir, const char *name, const char *suffix, char *buf, size_t bufsz)
 {

@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docparse.h"
-#include "errbuf.h"
-#include "scim.h"
-#include "scimpull.h"
-#include "source.h"
-#include "syncjob.h"
-#include "token.h"
+#include "source/docparse.h"
+#include "base/errbuf.h"
+#include "source/scim.h"
+#include "source/scimpull.h"
+#include "source/source.h"
+#include "sync/syncjob.h"
+#include "source/token.h"
 
 int sources_scim(const struct prov_config *cfg, const char *url, const struct directory *prev,
 		 struct directory **ret, char *err, size_t errsz)

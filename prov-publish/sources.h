@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "directory.h"
+#include "model/directory.h"
 
 /* One complete SCIM pull (all pages or nothing) into a raw snapshot. ids
  * given earlier (prev: the previous output) are kept. */

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docparse.h"
-#include "docsig.h"
-#include "errbuf.h"
+#include "source/docparse.h"
+#include "source/docsig.h"
+#include "base/errbuf.h"
 #include "output.h"
 
 /* Reads path with no ownership rules: the operator points at the file. */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "directory.h"
+#include "model/directory.h"
 
 struct verify_opts {
 	const char *file;

@@ -2,7 +2,7 @@
 /*
  * provctl cache verify: asks provd (root, private socket) to check its
  * on-disk cache as a start-up load would, and prints what it found
- * (provd/cache_verify.h lists the pairs).
+ * (provd/serve/cache_verify.h lists the pairs).
  *
  * Exit status: 0 valid, 1 no cache yet, 4 refused (the reason is printed
  * with the rest, and once more as the one-line error), 3 provd unreachable.

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "directory.h"
+#include "model/directory.h"
 
 #define PROV_DEFAULT_CONFIG "/etc/prov/provd.conf"
 
@@ -30,7 +30,7 @@ struct prov_config {
 	char *token_file;               /* token_file = /etc/prov/token */
 	unsigned refresh_interval_s;    /* refresh_interval = 300 (s, or 5m, 1h, 1d) */
 	unsigned offline_grace_s;       /* offline_grace = 7d */
-	/* The sync (provd/sync.h). HTTP(S) only: */
+	/* The sync (provd/sync/sync.h). HTTP(S) only: */
 	char *ca_file;                  /* ca_file = (none: the system trust store) PEM CA bundle */
 	char *pinned_pubkey;            /* pinned_pubkey = (none) sha256//<base64>[;sha256//...] or a key file */
 	unsigned connect_timeout_ms;    /* connect_timeout = 10s */
@@ -77,7 +77,7 @@ struct prov_config {
 	uint32_t sudo_gid;              /* sudo_gid = 29999 */
 	unsigned id_quarantine_s;       /* id_quarantine = 365d (ids of identities that went) */
 
-	/* [login] (the login path: provd/login_handlers.h, sessions.h) */
+	/* [login] (the login path: provd/access/login_handlers.h, sessions.h) */
 	char *skel_dir;                 /* skel_dir = /etc/skel */
 	unsigned home_mode;             /* home_mode = 0700 (octal, no group/other write) */
 	char *keys_user;                /* keys_user = _prov-keys (AuthorizedKeysCommandUser) */

@@ -14,19 +14,19 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "cache_verify.h"
+#include "serve/cache_verify.h"
 #include "config.h"
-#include "fetch.h"
-#include "log.h"
+#include "source/fetch.h"
+#include "base/log.h"
 #include "prov/protocol.h"
-#include "server.h"
-#include "sessions.h"
-#include "mappublish.h"
-#include "snapshot.h"
-#include "docsig.h"
-#include "source.h"
-#include "state.h"
-#include "sync.h"
+#include "loop/server.h"
+#include "access/sessions.h"
+#include "serve/mappublish.h"
+#include "admit/snapshot.h"
+#include "source/docsig.h"
+#include "source/source.h"
+#include "store/state.h"
+#include "sync/sync.h"
 
 struct options {
 	const char *config_path;

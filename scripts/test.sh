@@ -9,7 +9,7 @@
 # Each build directory is configured here with the tests on, whatever its
 # cache said before (scripts/demo.sh builds without them, in build-demo/),
 # and every run is counted: fewer tests run than the suite defines
-# (tests/unit/test_*.c, tests/integration/test_*.sh, tests/fuzz/fuzz_*.c)
+# (tests/unit/**/test_*.c, tests/integration/test_*.sh, tests/fuzz/fuzz_*.c)
 # is a failure, so this script cannot pass without running the tests.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +24,7 @@ IT_JOBS=${PROV_IT_JOBS:-2}
 step() { printf '\n==== %s ====\n' "$*"; }
 t_start=$(date +%s)
 
-n_unit=$(find "$SRC/tests/unit" -maxdepth 1 -name 'test_*.c' | wc -l)
+n_unit=$(find "$SRC/tests/unit" -name 'test_*.c' | wc -l)
 n_integration=$(find "$SRC/tests/integration" -maxdepth 1 -name 'test_*.sh' | wc -l)
 n_fuzz=$(find "$SRC/tests/fuzz" -maxdepth 1 -name 'fuzz_*.c' | wc -l)
 

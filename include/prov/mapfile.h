@@ -3,7 +3,7 @@
  * The lookup snapshot: a file provd publishes under runtime_dir and
  * nss_prov maps read-only, so a lookup is answered from memory with no
  * system call and no daemon (DESIGN §6). This header is its one contract,
- * for the writer (provd/mapwrite.c) and the reader (nss_prov/mapread.c).
+ * for the writer (provd/serve/mapwrite.c) and the reader (nss_prov/mapread.c).
  *
  * What it holds is provd's own answers, precomputed: every record is the
  * exact reply body the socket would send for it (include/prov/protocol.h

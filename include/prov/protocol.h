@@ -97,7 +97,7 @@
  *                                                         u32 n, n x (str key, str value)
  *   21  CACHE_VERIFY        root  (empty)                 u32 n, n x (str key, str value)
  *       (checks the on-disk cache as a start-up load would, without
- *       touching what is served; the pairs are listed in provd/cache_verify.h,
+ *       touching what is served; the pairs are listed in provd/serve/cache_verify.h,
  *       "result" first: valid | missing | refused)
  *
  * Enumeration: cursor 0 starts; a reply's "next" is the cursor of the next

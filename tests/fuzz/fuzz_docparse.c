@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "admit.h"
-#include "docparse.h"
-#include "localdb.h"
+#include "admit/admit.h"
+#include "source/docparse.h"
+#include "admit/localdb.h"
 #include "validate.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docparse.h"
+#include "source/docparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the signature and key parsing of signed documents
- * (provd/docsig.c): the input is split at its first NUL (or taken whole)
+ * (provd/source/docsig.c): the input is split at its first NUL (or taken whole)
  * into a public key text and a signature file, both parsed as provd would
  * parse what an untrusted server sends. Any crash or sanitizer report is a
  * bug; so is a signature file that verifies without a valid signature
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docsig.h"
+#include "source/docsig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docparse.h"
-#include "docwrite.h"
-#include "scim.h"
+#include "source/docparse.h"
+#include "source/docwrite.h"
+#include "source/scim.h"
 
 static void roundtrip(const struct directory *d)
 {

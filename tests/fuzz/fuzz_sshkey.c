@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sshkey.h"
+#include "admit/sshkey.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -97,6 +97,8 @@ check "token content" test "$(C cat /etc/prov/token)" = "$SECRET"
 check "token never printed by ansible" not_in "$SECRET" "$W/run1.log"
 check "provd.conf has the labels" C grep -qx 'labels = env=ci role=test' /etc/prov/provd.conf
 check "provd.conf has login_groups" C grep -qx 'login_groups = ops' /etc/prov/provd.conf
+check "provd.conf is root 0640 (a url may be a presigned credential)" \
+	test "$(C stat -c '%U %a' /etc/prov/provd.conf)" = "root 640"
 check "provd.conf passes provd --check-config" C /usr/sbin/provd --check-config -c /etc/prov/provd.conf
 check "sshd drop-in in place" C grep -q '^AuthorizedKeysCommandUser _prov-keys$' /etc/ssh/sshd_config.d/10-prov.conf
 check "sudoers drop-in 0440" test "$(C stat -c '%a' /etc/sudoers.d/prov)" = 440

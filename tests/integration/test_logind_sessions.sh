@@ -1,5 +1,5 @@
 #!/bin/bash
-# Deprovisioning ends running sessions through logind (provd/sessions.c,
+# Deprovisioning ends running sessions through logind (provd/access/sessions.c,
 # TerminateUser over sd-bus), under a real systemd: the .deb installed into
 # a Debian 12 tree with libpam-systemd (so pam_systemd registers sessions),
 # booted with systemd-nspawn (notes/systemd-in-ci.md), driven with nsenter.

@@ -127,18 +127,23 @@ chown 0 "$MAP"
 # --- invariant 6, with the snapshot: provd down, hung or flooded, lookups
 # answer from the last snapshot, at once; hits, misses, initgroups and
 # enumeration alike ---
+# "At once" means no wait for provd: the module gives up on the socket after
+# PROV_CLIENT_TIMEOUT_MS (1 s), so a bound well below that tells an answer
+# from a wait even on a loaded 2-core machine (a CPU hog beside the suite).
+AT_ONCE_MS=600
+
 provd_down_checks() { # $1: how provd is down
 	local how=$1 ms rc
 	ms=$(elapsed_ms getent passwd alice)
 	check_eq "$how: getent passwd from the snapshot" \
 		"alice:*:20001:20001:Alice Liddell:/home/alice:/bin/sh" "$(getent passwd alice)"
-	check "$how: lookup returns at once (took ${ms} ms)" test "$ms" -lt 300
+	check "$how: lookup returns at once (took ${ms} ms)" test "$ms" -lt "$AT_ONCE_MS"
 	check_eq "$how: by uid" "user00042" "$(getent passwd 100042 | cut -d: -f1)"
 	check_eq "$how: id with supplementary groups (initgroups)" \
 		"uid=20001(alice) gid=20001(alice) groups=20001(alice),30000(staff-prov),30001(ops)" "$(id alice)"
 	rc=0; ms=$(elapsed_ms getent passwd no-such-user); getent passwd no-such-user >/dev/null || rc=$?
 	check_eq "$how: a miss is a miss" 2 $rc
-	check "$how: a miss returns at once (took ${ms} ms)" test "$ms" -lt 300
+	check "$how: a miss returns at once (took ${ms} ms)" test "$ms" -lt "$AT_ONCE_MS"
 	check_eq "$how: group by name" "ops:x:30001:alice" "$(getent group ops)"
 	check_eq "$how: enumeration lists every user" $N \
 		"$(getent passwd | awk -F: '$3 >= 100001 && $3 <= 200000' | wc -l)"
@@ -174,14 +179,14 @@ kill "$FLOOD_PID" 2>/dev/null || true; wait "$FLOOD_PID" 2>/dev/null || true
 kill -9 "$PROVD_PID"; wait "$PROVD_PID" 2>/dev/null || true; PROVD_PID=
 provd_down_checks "provd killed (-9)"
 ms=$(elapsed_ms id alice)
-check "provd killed: id returns at once (took ${ms} ms)" test "$ms" -lt 300
+check "provd killed: id returns at once (took ${ms} ms)" test "$ms" -lt "$AT_ONCE_MS"
 
 # No snapshot and no provd: the old rule, fail fast.
 rm -f "$MAP"
 ms=$(elapsed_ms getent passwd alice)
 rc=0; getent passwd alice >/dev/null || rc=$?
 check_eq "no snapshot, provd killed: lookup gives no answer" 2 $rc
-check "no snapshot, provd killed: lookup returns at once (took ${ms} ms)" test "$ms" -lt 200
+check "no snapshot, provd killed: lookup returns at once (took ${ms} ms)" test "$ms" -lt "$AT_ONCE_MS"
 check_eq "no snapshot, provd killed: local accounts still resolve" "root" "$(getent passwd 0 | cut -d: -f1)"
 
 finish

@@ -69,7 +69,7 @@ check "nothing under /usr/lib/$MA" bash -c "! grep -q ' /usr/lib/$MA/' '$W/conte
 for u in provd.service provd.socket provd-private.socket; do
 	check "unit $u" has '-rw-r--r--' "/lib/systemd/system/$u"
 done
-check "provd.conf" has '-rw-r--r--' /etc/prov/provd.conf
+check "provd.conf is 0640 (a url may be a presigned credential)" has '-rw-r-----' /etc/prov/provd.conf
 check "sshd drop-in sorts first" has '-rw-r--r--' /etc/ssh/sshd_config.d/10-prov.conf
 check "sudoers drop-in mode 0440" has '-r--r-----' /etc/sudoers.d/prov
 check "pam-auth-update profile" has '-rw-r--r--' /usr/share/pam-configs/prov

@@ -39,7 +39,7 @@ check "PAM module in %{_libdir}/security" has '-rw-r--r--|-rwxr-xr-x' "$libdir/s
 for u in provd.service provd.socket provd-private.socket; do
 	check "unit $u" has '-rw-r--r--' "/usr/lib/systemd/system/$u"
 done
-check "provd.conf" has '-rw-r--r--' /etc/prov/provd.conf
+check "provd.conf is 0640 (a url may be a presigned credential)" has '-rw-r-----' /etc/prov/provd.conf
 check "sshd drop-in" has '-rw-r--r--' /etc/ssh/sshd_config.d/10-prov.conf
 check "sudoers drop-in 0440" has '-r--r-----' /etc/sudoers.d/prov
 check "state dir 0700" has 'drwx------' /var/lib/prov

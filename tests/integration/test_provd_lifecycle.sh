@@ -43,7 +43,7 @@ kill -HUP "$PROVD_PID"
 for i in $(seq 50); do getent passwd carol >/dev/null && break; sleep 0.1; done
 check_eq "SIGHUP reloads the directory" "carol" "$(getent passwd carol | cut -d: -f1)"
 # A user removed from the directory keeps resolving, with nologin, for
-# deprovisioned_retention (provd/removed.h); her uid stays hers.
+# deprovisioned_retention (provd/store/removed.h); her uid stays hers.
 check_eq "the old user is deprovisioned after reload" "bob:*:20002:20002::/home/bob:/usr/sbin/nologin" \
 	"$(getent passwd bob || true)"
 check_eq "her uid still answers her" "bob" "$(getent passwd 20002 | cut -d: -f1)"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Slow work never runs on the thread that answers lookups (issue 8 §2,
-# provd/session_worker.c): while provd ends a user's session and has nscd
+# provd/access/session_worker.c): while provd ends a user's session and has nscd
 # forget, through an nscd that takes ~2 s a call, getent from everyone else
 # keeps answering at once. The slow nscd is a script bind-mounted over
 # /usr/sbin/nscd with a socket file where nscd's would be (nobody listens

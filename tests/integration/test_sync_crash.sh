@@ -2,7 +2,7 @@
 # DESIGN invariant 4, the crash half: provd killed with SIGKILL at any point
 # of writing the cache leaves a cache the next start loads, holding either
 # the old directory or the new one. The worker is stopped exactly where it
-# matters by a fault point compiled into test builds (provd/faultpoint.h:
+# matters by a fault point compiled into test builds (provd/base/faultpoint.h:
 # the temp file written but not yet durable; durable but not yet renamed;
 # renamed but the directory not yet synced): provd stops itself there
 # (SIGSTOP), the test sees it stopped and kills it. No race: the kill

@@ -106,7 +106,7 @@ check_eq "serial 7: dave served" "dave" "$(getent passwd dave | cut -d: -f1)"
 # --- offline past offline_grace: stale ---
 stop_provd
 rm -f "$T/state/sync.state"
-# A cache saved two days ago (the format of provd/cache.h).
+# A cache saved two days ago (the format of provd/store/cache.h).
 python3 - "$T/doc.json" "$cache" <<'PY'
 import json, struct, sys, time, zlib
 payload = open(sys.argv[1], "rb").read()

@@ -157,6 +157,24 @@ C apt-get install -y -q --no-install-recommends "/var/tmp/$(basename "$DEB")" >"
 	cat "$W/install2.log"
 check "install with sshd running: sshd reloaded" test "$(hups)" -gt "$n"
 check "install: the drop-in is effective in sshd -T" test "$(sshd_t_akc)" = "/usr/sbin/provctl keys %u"
+# The proof that the reload took: a key login through the sshd that was
+# running before the install, with no manual reload. The key is served
+# only by the directory, so only the drop-in's AuthorizedKeysCommand finds it.
+python3 - "$(C cat /root/ci-key.pub)" >"$R/etc/prov/keys-directory.json" <<'PY'
+import json, sys
+print(json.dumps({"prov_directory": 1, "serial": 1,
+    "users": [{"name": "keyuser", "uid": 20101, "gid": 20101, "shell": "/bin/sh", "ssh_keys": [sys.argv[1]]}],
+    "groups": [{"name": "keyuser", "gid": 20101}],
+    "bindings": [{"name": "keyuser-login", "users": ["keyuser"], "grants": ["login"]}]}))
+PY
+chmod 644 "$R/etc/prov/keys-directory.json"
+printf '\n[directory]\nurl = file:///etc/prov/keys-directory.json\n' >>"$R/etc/prov/provd.conf"
+C systemctl restart provd.service >/dev/null 2>&1 || true
+for _ in $(seq 100); do C getent passwd keyuser >/dev/null 2>&1 && break; sleep 0.1; done
+who=$(C timeout 30 ssh -i /root/ci-key -o BatchMode=yes -o StrictHostKeyChecking=no \
+	-o UserKnownHostsFile=/dev/null -o PreferredAuthentications=publickey keyuser@127.0.0.1 id -un 2>&1 || true)
+check "install: a directory user logs in with a key through the reloaded sshd (got: ${who##*$'\n'})" \
+	test "${who##*$'\n'}" = keyuser
 
 echo "== exposure"
 C systemd-analyze security provd.service --no-pager 2>/dev/null | tail -n 1 || true

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mapwrite.h"
+#include "serve/mapwrite.h"
 #include "runtime_fixture.h"
 
 struct mfbuf {

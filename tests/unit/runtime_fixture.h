@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "config.h"
-#include "log.h"
-#include "state.h"
+#include "base/log.h"
+#include "store/state.h"
 
 #define RT_FIX FIXTURES_DIR "/runtime"
 

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "runtime_fixture.h"
-#include "server.h"
-#include "sync.h"
+#include "loop/server.h"
+#include "sync/sync.h"
 
 #define TIMEOUT_MS 1000 /* client_timeout of the server under test */
 
