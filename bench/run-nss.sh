@@ -18,6 +18,14 @@
 #   prov-base   prov again, but with the libnss_prov.so.2 of another build
 #               ($PROV_BASE, e.g. main before a change) against the same
 #               provd and snapshot: a before/after in one run
+#   sssd        passwd/group: sss, SSSD's LDAP provider against a private
+#               slapd on 127.0.0.1 loaded with the same users and groups
+#               (bench/sssd_lib.sh), its caches warmed first: hits come from
+#               its memory-mapped cache (/var/lib/sss/mc), misses from
+#               sssd_nss over its socket (the mapped cache keeps no negative
+#               entries); the run checks which, with strace. Enumeration
+#               off (SSSD's default): no getpwent row unless -E. Only if
+#               sssd and slapd are installed (scripts/install-deps.sh --bench)
 # Each setup runs bench_nss for getpwnam/getpwuid/getgrouplist x hit/miss x
 # 1/2 threads, counts the system calls of a getpwnam hit (strace -c, 2001
 # calls minus 1), then one table prints them all. Not a test: no thresholds.
@@ -31,11 +39,14 @@
 #
 # usage (root): bench/run-nss.sh [-t SECS] [-w SECS] [-s "SETUPS"] [-c CPUS] [-o RAWFILE]
 #   -t  measured seconds per run (default 2)     -w  warm-up seconds (default 0.5)
-#   -s  setups to run, in order (default "prov prov-socket files+prov files nscd")
+#   -s  setups to run, in order (default "prov prov-socket files+prov files sssd nscd floor")
 #   -c  pin the benchmark, provd and nscd to CPUS (taskset list, e.g. 0): shows
 #       the cost without cross-CPU wake-ups (which dominate on some VMs)
 #   -o  where the raw bench_nss lines go (default $PROV_BUILD/bench/nss-results.txt)
 #   -B  no big-directory rows
+#   -E  sssd's big rows with enumerate = true, waiting up to SSSD_ENUM_WAIT
+#       seconds (default 900) for SSSD to enumerate the 100,000 users, so
+#       that it has a getpwent row (without -E: SSSD's default, no row)
 # bench/run-nss.sh -R RAWFILE   prints the table of an earlier run again.
 # PROV_BUILD = build dir with provd, provctl, libnss_prov.so.2 and bench_nss.
 
@@ -47,10 +58,15 @@ import sys
 raw, setups = sys.argv[1], sys.argv[2].split()
 runs, order = {}, []
 sysc = {}
+sssd_conn = []
 for line in open(raw):
     f = dict(kv.split("=", 1) for kv in line.split())
     if f["op"] == "syscalls":
         sysc[f["label"]] = f["calls_per_op"]
+        continue
+    if f["op"] == "sssd-path":
+        sssd_conn.append("  %-18s %5s  %-40s %s" % (f["kind"].replace("-", " "), f["per_op"],
+                         f["by_name"].replace(",", " ").replace(":", " "), f["nss_connects"]))
         continue
     key = (f["op"], f["kind"], f["threads"])
     if key not in order:
@@ -76,7 +92,7 @@ def ratio(a, b):
 
 ratios = []
 for p in ("prov", "files+prov"):
-    for base in ("files", "nscd", "prov-socket", "floor", "prov-base"):
+    for base in ("files", "nscd", "sssd", "prov-socket", "floor", "prov-base"):
         if p in present and base in present:
             ratios.append((p, base))
 for f in floor:
@@ -116,6 +132,11 @@ if sysc:
     print()
     print("system calls per getpwnam hit (strace -c, 2001 calls minus 1): " +
           ", ".join("%s %s" % (x, sysc[x]) for x in present if x in sysc))
+if sssd_conn:
+    print("sssd, which path answered (strace; per call = 2001 calls minus 1; connects = connect() to /var/lib/sss/pipes/nss in a 2001-call run):")
+    print("  %-18s %5s  %-40s %s" % ("op kind", "calls", "per call, by name", "connects"))
+    for line in sssd_conn:
+        print(line)
 scale = []
 for x in present:
     one, two = runs.get(("getpwnam", "hit", "1", x)), runs.get(("getpwnam", "hit", "2", x))
@@ -139,7 +160,7 @@ EOF
 
 # -R RAWFILE: only print the table of an earlier run (no root, no sandbox).
 if [ "${1:-}" = -R ] && [ $# -eq 2 ]; then
-	SETUPS=${SETUPS:-prov prov-socket files+prov files nscd floor}
+	SETUPS=${SETUPS:-prov prov-socket files+prov files sssd nscd floor}
 	print_table "$2"
 	exit 0
 fi
@@ -147,16 +168,20 @@ fi
 # shellcheck source=../tests/integration/lib.sh
 . "$(dirname "$0")/../tests/integration/lib.sh"
 sandbox_enter "$@"
+# shellcheck source=sssd_lib.sh
+. "$(dirname "$0")/sssd_lib.sh"
 
 N_USERS=10000
 SECS=2
 WARM=0.5
-SETUPS="prov prov-socket files+prov files nscd floor"
+SETUPS="prov prov-socket files+prov files sssd nscd floor"
 RAW=$PROV_BUILD/bench/nss-results.txt
 PIN=
 BIG=1
 N_BIG=100000
-while getopts t:w:s:c:o:B opt; do
+SSSD_ENUM=
+SSSD_ENUM_WAIT=${SSSD_ENUM_WAIT:-900}
+while getopts t:w:s:c:o:BE opt; do
 	case $opt in
 	t) SECS=$OPTARG ;;
 	w) WARM=$OPTARG ;;
@@ -164,7 +189,8 @@ while getopts t:w:s:c:o:B opt; do
 	c) PIN=$OPTARG ;;
 	o) RAW=$OPTARG ;;
 	B) BIG= ;;
-	*) echo "usage: $0 [-t SECS] [-w SECS] [-s SETUPS] [-c CPUS] [-o RAWFILE] [-B]" >&2; exit 2 ;;
+	E) SSSD_ENUM=1 ;;
+	*) echo "usage: $0 [-t SECS] [-w SECS] [-s SETUPS] [-c CPUS] [-o RAWFILE] [-B] [-E]" >&2; exit 2 ;;
 	esac
 done
 
@@ -199,6 +225,8 @@ stop_nscd() {
 bench_teardown() {
 	local rc=$?
 	stop_nscd
+	stop_sssd
+	stop_slapd
 	stop_provd
 	exit $rc
 }
@@ -312,9 +340,104 @@ start_nscd() {
 	return 1
 }
 
+# count_sssd_path: which path SSSD's client took, per op x kind. System
+# calls per call by name (strace -c, 2001 calls minus 1; -p primes both
+# runs alike), and connect() calls to sssd_nss's socket in a whole
+# 2001-call run (the client keeps one connection open, so a socket path
+# shows as 1 connect plus its send/poll/read calls on every lookup; the
+# mapped cache as no connect at all).
+count_sssd_path() {
+	local op kind n
+	command -v strace >/dev/null || return 0
+	for op in $OPS; do
+		for kind in $KINDS; do
+			for n in 1 2001; do
+				strace -f -c -o "$T/strace-sss$n" \
+					"$BENCH" -k "$T/users.passwd" -n "$n" -w 0 -t 600 -p "$op" "$kind" 1 >/dev/null
+			done
+			strace -f -e trace=connect -o "$T/strace-conn" \
+				"$BENCH" -k "$T/users.passwd" -n 2001 -w 0 -t 600 -p "$op" "$kind" 1 >/dev/null
+			python3 - "$T/strace-sss1" "$T/strace-sss2001" "$T/strace-conn" "$op-$kind" >> "$RAW" <<'PY'
+import sys
+def calls(path):
+    out = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) >= 5 and f[3].isdigit() and f[-1] != "total":
+            out[f[-1]] = int(f[3])
+    return out
+one, many = calls(sys.argv[1]), calls(sys.argv[2])
+per = {k: (many.get(k, 0) - one.get(k, 0)) / 2000 for k in many}
+named = ",".join("%s:%.2f" % (k, v) for k, v in sorted(per.items(), key=lambda x: -x[1]) if v >= 0.05)
+conn = sum(1 for line in open(sys.argv[3]) if 'pipes/nss"' in line)
+print("op=sssd-path kind=%s threads=1 label=sssd per_op=%.2f by_name=%s nss_connects=%d"
+      % (sys.argv[4], sum(per.values()), named or "-", conn))
+PY
+		done
+	done
+}
+
+# sssd_big_path: whether SSSD's mapped cache or its socket answered the
+# big rows' commands once warm (connect() calls to sssd_nss's socket).
+sssd_big_path() {
+	command -v strace >/dev/null || return 0
+	local key c g
+	key=$(head -1 "$T/big.keys" | cut -d: -f1)
+	strace -f -e trace=connect -o "$T/strace-big" id "$key" >/dev/null
+	c=$(grep -c 'pipes/nss"' "$T/strace-big" || true)
+	strace -f -e trace=connect -o "$T/strace-big" getent group allstaff > "$T/big-sssd-group"
+	g=$(grep -c 'pipes/nss"' "$T/strace-big" || true)
+	echo "big sssd, connect() to /var/lib/sss/pipes/nss once warm (0 = mapped cache): id $key $c, getent group allstaff $g ($(cut -d: -f4 "$T/big-sssd-group" | tr , '\n' | grep -c .) members)"
+}
+
+# sssd_available: sssd, its LDAP provider, libnss_sss and slapd.
+sssd_available() {
+	command -v sssd >/dev/null && command -v slapd >/dev/null && command -v ldapsearch >/dev/null &&
+		[ -e "$MULTIARCH_DIR/sssd/libsss_ldap.so" ] && [ -e "$MULTIARCH_DIR/libnss_sss.so.2" ]
+}
+
+# start_sssd_setup DOC.json ENUMERATE: slapd with DOC, SSSD in front of it,
+# NSS from SSSD only (as the prov setup has prov only).
+start_sssd_setup() {
+	stop_provd
+	set_nss files
+	sssd_make_ldif "$1" "$T/ldap.ldif"
+	start_slapd "$T/ldap.ldif"
+	pin "$SLAPD_PID"
+	start_sssd "$2"
+	local p
+	for p in $SSSD_PID $(pgrep -P "$SSSD_PID"); do pin "$p"; done
+	set_nss sss
+}
+
+stop_sssd_setup() {
+	set_nss files
+	stop_sssd
+	stop_slapd
+}
+
 run_setup() {
 	echo "== $1" >&2
 	case $1 in
+	sssd)
+		if ! sssd_available; then
+			echo "   sssd/slapd not installed (scripts/install-deps.sh --bench): skipped" >&2
+			return 0
+		fi
+		start_sssd_setup "$T/dir.json" false
+		# Warm every cache: one untimed pass over all keys fills SSSD's
+		# sysdb from slapd and its mapped cache (run_all's -p then finds
+		# them there, as on a long-running host).
+		local op
+		for op in $OPS; do
+			"$BENCH" -k "$T/users.passwd" -n 1 -w 0 -p "$op" hit 1 >/dev/null
+		done
+		run_all sssd -p
+		count_syscalls sssd -p
+		count_sssd_path
+		sssd_mc_report > "$T/sssd-mc.txt"
+		stop_sssd_setup
+		;;
 	files)
 		set_nss files
 		mount_big_files
@@ -403,6 +526,8 @@ run_big() {
 	local label=$1 line args
 	shift
 	for args in "-k $T/big.keys id" "-g allstaff getgrnam" "-k $T/big.passwd getpwent"; do
+		# BIG_SKIP: rows a setup cannot answer (sssd's getpwent without enumeration).
+		case " ${BIG_SKIP:-} " in *" ${args##* } "*) continue ;; esac
 		# shellcheck disable=SC2086 # args is a list of words on purpose
 		line=$("${RUN[@]}" "$BENCH" -t "$SECS" -w "$WARM" -l "$label" "$@" $args hit 1)
 		echo "$line" >> "$RAW"
@@ -413,6 +538,31 @@ run_big() {
 run_big_setup() {
 	echo "== big: $1" >&2
 	case $1 in
+	sssd)
+		sssd_available || return 0
+		if [ -z "$SSSD_ENUM" ]; then
+			# SSSD's default: no enumeration, so `getent passwd`
+			# lists none of the directory's users: no getpwent row.
+			start_sssd_setup "$T/big.json" false
+			echo "big sssd: enumerate = false (SSSD's default): no getpwent row; -E measures it with enumerate = true" >> "$T/big-snapshot.txt"
+			BIG_SKIP=getpwent run_big sssd -p
+		else
+			# enumerate = true: SSSD answers getpwent only from an
+			# enumerated cache. Wait until it holds every user.
+			start_sssd_setup "$T/big.json" true
+			local t0=$SECONDS n=0
+			while [ $((SECONDS - t0)) -lt "$SSSD_ENUM_WAIT" ]; do
+				n=$(getent passwd | wc -l)
+				[ "$n" -ge "$N_BIG" ] && break
+				sleep 5
+			done
+			echo "big sssd: enumerate = true; its cache held $n of $N_BIG users after $((SECONDS - t0)) s (waited at most $SSSD_ENUM_WAIT s)" >> "$T/big-snapshot.txt"
+			if [ "$n" -ge "$N_BIG" ]; then run_big sssd -p; else BIG_SKIP=getpwent run_big sssd -p; fi
+		fi
+		sssd_mc_report | sed 's/^/big /' >> "$T/big-snapshot.txt"
+		sssd_big_path >> "$T/big-snapshot.txt"
+		stop_sssd_setup
+		;;
 	files)
 		set_nss files
 		mount_huge_files
@@ -456,6 +606,10 @@ print_header() {
 	echo "  mapped snapshot (prov): hit <= 0.5 µs, miss <= 0.2 µs, initgroups <= 1 µs; issue 12: prov/nscd <= 1."
 	echo "  Reference p50 (1 thread, 10k users) from DESIGN: files 464 µs, nslcd 162, SSSD socket 127,"
 	echo "  SSSD mapped cache 0.97 (miss 73), nscd 0.61 µs."
+	if [ -s "$T/sssd-mc.txt" ]; then
+		echo "sssd: SSSD $(sssd --version) LDAP provider (rfc2307, enumerate = false, memcache_timeout = 3600, its state on a tmpfs) against $(slapd -VV 2>&1 | sed -n 's/.*\(slapd [0-9.][^ ]*\).*/\1/p') on 127.0.0.1 (own slapd.conf, mdb), every key looked up once before"
+		echo "  measuring; hits are answered by its mapped cache, misses by sssd_nss over its socket (see which path answered, below the table). $(cat "$T/sssd-mc.txt")"
+	fi
 	echo "Ratios are p50(setup)/p50(base): below 1 means the setup is faster."
 	echo
 }
