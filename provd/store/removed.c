@@ -12,6 +12,7 @@
 
 #include "admit/localdb.h"
 #include "base/log.h"
+#include "model/hashtab.h"
 #include "source/source.h"
 #include "validate.h"
 
@@ -20,6 +21,7 @@
 
 static void user_clear(struct removed_user *u)
 {
+	free(u->id);
 	free(u->name);
 	free(u->gecos);
 	free(u->home);
@@ -249,16 +251,6 @@ void removed_free(struct removed_users *r)
 
 /* --- after a swap --- */
 
-static bool known_has(const struct removed_users *r, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < r->n_known; i++)
-		if (strcmp(r->known[i].name, name) == 0)
-			return true;
-	return false;
-}
-
 static bool listed(const struct removed_users *r, const char *name)
 {
 	size_t i;
@@ -279,26 +271,53 @@ static void audit(int prio, const char *event, const struct removed_user *u, con
 		  "%s %s (uid %s): %s", what, u->name, uid, why);
 }
 
-/* Step 1: who of the previous snapshot is gone from d. */
+/* d's users by stable id (keys borrowed from d, alive for the call). */
+static int ids_of(const struct directory *d, struct nametab *ret)
+{
+	int e = nametab_init(ret, d->n_users, false);
+
+	for (size_t i = 0; e == 0 && i < d->n_users; i++)
+		if (d->users[i].id) {
+			e = nametab_put(ret, d->users[i].id, (uint32_t)i, NULL);
+			if (e == -EEXIST)
+				e = 0;
+		}
+	if (e < 0)
+		nametab_free(ret);
+	return e;
+}
+
+/* Step 1: who of the previous snapshot is gone from d. A name that is
+ * gone while its stable id is still served is a rename, not a removal:
+ * the old name must not keep resolving beside the new one with the same
+ * uid (two passwd entries would share it). */
 static int record_gone(struct removed_users *r, const struct directory *d, const struct prov_config *cfg,
 		       int64_t now, bool *changed)
 {
+	struct nametab ids;
 	size_t i;
 	int e;
 
-	for (i = 0; cfg->deprovisioned_retention_s > 0 && i < r->n_known; i++) {
+	if (cfg->deprovisioned_retention_s == 0)
+		return 0;
+	e = ids_of(d, &ids);
+	if (e < 0)
+		return e;
+	for (i = 0; i < r->n_known; i++) {
 		const struct removed_user *k = &r->known[i];
 
-		if (directory_user_by_name(d, k->name) || listed(r, k->name))
+		if (directory_user_by_name(d, k->name) || listed(r, k->name) ||
+		    (k->id && nametab_get(&ids, k->id, NULL)))
 			continue;
 		e = push(&r->v, &r->n, k, now);
 		if (e < 0)
-			return e;
+			break;
 		*changed = true;
 		audit(LOG_NOTICE, "user_removed", k, "removed from the directory:",
 		      "keeps resolving with nologin_shell for deprovisioned_retention");
 	}
-	return 0;
+	nametab_free(&ids);
+	return e < 0 ? e : 0;
 }
 
 /* Step 2: who leaves the list. */
@@ -317,13 +336,12 @@ static void prune(struct removed_users *r, const struct directory *d, const stru
 			why = "past deprovisioned_retention";
 		else if (local && (localdb_has_user(local, u->name) || localdb_has_uid(local, u->uid)))
 			why = "a local account has its name or uid now";
+		else if (directory_user_by_uid(d, u->uid))
+			/* Its identity is back under another name (the id ledger
+			 * gives a held uid to no one else): two passwd entries
+			 * must not share the uid. */
+			why = "its uid is served again, to a directory user";
 		if (!why) {
-			const struct dir_user *live = directory_user_by_uid(d, u->uid);
-
-			if (live && !known_has(r, live->name))
-				audit(LOG_WARNING, "uid_reused", u, "the uid of removed user",
-				      "given to another directory user: lookups by uid answer the new user, "
-				      "files of the removed one show the new name");
 			i++;
 			continue;
 		}
@@ -344,8 +362,9 @@ static int remember(struct removed_users *r, const struct directory *d)
 	for (i = 0; i < d->n_users; i++) {
 		const struct dir_user *u = &d->users[i];
 
-		if (user_set(&v[i], u->name, u->gecos, u->home, u->uid, u->gid, 0) < 0) {
-			users_free(v, i);
+		if (user_set(&v[i], u->name, u->gecos, u->home, u->uid, u->gid, 0) < 0 ||
+		    (u->id && !(v[i].id = strdup(u->id)))) {
+			users_free(v, i + 1);
 			return -ENOMEM;
 		}
 	}

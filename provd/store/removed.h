@@ -10,7 +10,8 @@
  *
  * How a removal is seen: after every swap of the served snapshot the
  * previous snapshot's users (kept here as a copy: the snapshot itself is
- * gone by then) are compared with the new one by name. A user back in the
+ * gone by then) are compared with the new one by name, and a name whose
+ * stable id is still served is a rename, not a removal. A user back in the
  * directory leaves the list; an entry past its retention, or that a local
  * account now shadows (DESIGN invariant 1), is dropped.
  *
@@ -40,6 +41,7 @@
 #define REMOVED_FILE_NAME "removed-users"
 
 struct removed_user {
+	char *id; /* stable id; kept for the last snapshot's users (renames), NULL in the file's */
 	char *name;
 	char *gecos;
 	char *home;

@@ -170,6 +170,8 @@ check "her group vector still has 29999 (the refusal is sudo asking nss_prov)" \
 	bash -c "grep -qw 29999 <<<'$(groups_of "$ALICE")'"
 check "alice keeps her session (login grant stays)" alive "$ALICE"
 check_eq "ren2 is ren renamed (same uid)" "ren2" "$(getent passwd 20013 | cut -d: -f1)"
+check_eq "the old name is gone, not kept as a removed user beside ren2" "" "$(getent passwd ren || true)"
+check_eq "one passwd entry has uid 20013" 1 "$(getent passwd | awk -F: '$3 == 20013' | wc -l)"
 check "ren's session is alive" alive "$REN"
 check_eq "ren's session got no signal" "" "$(cat "$T/ren.log")"
 check "no access_revoked for ren" bash -c "! grep -q 'PROV_EVENT=access_revoked.*PROV_USER=ren' '$T/provd.log'"

@@ -373,3 +373,49 @@ Test(removed, invariant14_removed_users_uid_not_given_to_a_new_identity)
 	apply(with_carol);
 	cr_expect_null(directory_user_by_name(st.dir, "carol"), "still refused after a restart");
 }
+
+/* A rename (same stable id, new name) is not a removal: the old name must
+ * not keep resolving beside the new one with the same uid. */
+Test(removed, rename_is_not_a_removal)
+{
+	static const char *const before =
+		"{\"prov_directory\": 1, \"serial\": 1, \"users\": ["
+		" {\"id\": \"u-ren\", \"name\": \"ren\", \"uid\": 20013},"
+		" {\"id\": \"u-bob\", \"name\": \"bob\", \"uid\": 20002}]}";
+	static const char *const after =
+		"{\"prov_directory\": 1, \"serial\": 2, \"users\": ["
+		" {\"id\": \"u-ren\", \"name\": \"ren2\", \"uid\": 20013}]}";
+
+	start();
+	apply(before);
+	apply(after);
+	cr_assert_eq(st.removed->n, 1, "only bob is removed, not ren (renamed)");
+	cr_assert_str_eq(st.removed->v[0].name, "bob");
+	cr_assert_eq(ask_name(PROV_OP_PW_BY_NAME, "ren"), PROV_ST_NOT_FOUND);
+	cr_assert_eq(ask_name(PROV_OP_PW_BY_NAME, "ren2"), PROV_ST_OK);
+	expect_pw("ren2", 20013, "", "/home/ren2", "/bin/bash");
+}
+
+/* A removed user whose identity comes back under another name, with its
+ * held uid: the removed entry goes, so no two entries share the uid. */
+Test(removed, identity_back_under_a_new_name_drops_the_removed_entry)
+{
+	static const char *const one =
+		"{\"prov_directory\": 1, \"serial\": 1, \"users\": ["
+		" {\"id\": \"u-ren\", \"name\": \"ren\", \"uid\": 20013}, {\"name\": \"alice\", \"uid\": 20001}]}";
+	static const char *const gone =
+		"{\"prov_directory\": 1, \"serial\": 2, \"users\": [{\"name\": \"alice\", \"uid\": 20001}]}";
+	static const char *const back =
+		"{\"prov_directory\": 1, \"serial\": 3, \"users\": ["
+		" {\"id\": \"u-ren\", \"name\": \"ren2\", \"uid\": 20013}, {\"name\": \"alice\", \"uid\": 20001}]}";
+
+	start();
+	apply(one);
+	apply(gone);
+	cr_assert_eq(st.removed->n, 1);
+	cr_assert_eq(ask_name(PROV_OP_PW_BY_NAME, "ren"), PROV_ST_OK);
+	apply(back);
+	cr_assert_eq(st.removed->n, 0);
+	cr_assert_eq(ask_name(PROV_OP_PW_BY_NAME, "ren"), PROV_ST_NOT_FOUND);
+	cr_assert_str_eq(slurp(path), "");
+}
