@@ -12,6 +12,7 @@
 
 #include "model/hashtab.h"
 #include "base/log.h"
+#include "base/statefile.h"
 #include "validate.h"
 
 #define LEDGER_FILE_MAX (256u << 20)
@@ -146,8 +147,10 @@ static int load(struct idledger *l, const char *path, char *why, size_t whysz)
 	return r;
 }
 
-static int write_all(FILE *f, const struct idledger *l)
+static int write_entries(FILE *f, void *arg)
 {
+	const struct idledger *l = arg;
+
 	for (size_t i = 0; i < l->n; i++) {
 		const struct idledger_entry *e = &l->v[i];
 
@@ -155,47 +158,12 @@ static int write_all(FILE *f, const struct idledger *l)
 			    (long long)e->gone_at, e->name, e->home ? e->home : "-", e->id) < 0)
 			return -EIO;
 	}
-	return fflush(f) == 0 ? 0 : -errno;
+	return 0;
 }
 
-/* Atomically: a temp file, fsync, rename, fsync of the directory. */
 static int persist(const struct idledger *l)
 {
-	char path[4096], tmp[4200];
-	FILE *f;
-	int fd, dfd, r;
-
-	snprintf(path, sizeof(path), "%s/%s", l->state_dir, IDLEDGER_FILE_NAME);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%d", l->state_dir, IDLEDGER_FILE_NAME, (int)getpid());
-	if (mkdir(l->state_dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		unlink(tmp);
-		return r;
-	}
-	r = write_all(f, l);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (fclose(f) != 0 && r == 0)
-		r = -EIO;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	dfd = open(l->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return statefile_replace(l->state_dir, IDLEDGER_FILE_NAME, write_entries, (void *)l);
 }
 
 int idledger_open(const char *state_dir, struct idledger **ret)

@@ -12,6 +12,7 @@
 
 #include "admit/localdb.h"
 #include "base/log.h"
+#include "base/statefile.h"
 #include "model/hashtab.h"
 #include "source/source.h"
 #include "validate.h"
@@ -150,57 +151,27 @@ static int load(struct removed_users *r, const char *path, char *why, size_t why
 	return ret;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/* "name:uid:gid:removed_at:gecos:home", one user a line. */
+static int write_users(FILE *f, void *arg)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
+	const struct removed_users *r = arg;
 
-		if (n < 0 && errno == EINTR)
-			continue;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct removed_user *u = &r->v[i];
+		int n = fprintf(f, "%s:%u:%u:%lld:%s:%s\n", u->name, u->uid, u->gid, (long long)u->removed_at,
+				u->gecos, u->home);
+
 		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
+			return -EIO;
+		if (n > REMOVED_LINE_MAX)
+			return -E2BIG; /* the reader would refuse the file */
 	}
 	return 0;
 }
 
-/* Atomically: a temp file, fsync, rename, fsync of the directory. */
 static int persist(const struct removed_users *r)
 {
-	char path[4096], tmp[4200], line[REMOVED_LINE_MAX + 64];
-	int fd, dfd, ret = 0;
-	size_t i;
-
-	snprintf(path, sizeof(path), "%s/%s", r->state_dir, REMOVED_FILE_NAME);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%d", r->state_dir, REMOVED_FILE_NAME, (int)getpid());
-	if (mkdir(r->state_dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	for (i = 0; i < r->n && ret == 0; i++) {
-		const struct removed_user *u = &r->v[i];
-		int n = snprintf(line, sizeof(line), "%s:%u:%u:%lld:%s:%s\n", u->name, u->uid, u->gid,
-				 (long long)u->removed_at, u->gecos, u->home);
-
-		ret = n > 0 && (size_t)n < sizeof(line) ? write_all(fd, line, (size_t)n) : -E2BIG;
-	}
-	if (ret == 0 && fsync(fd) < 0)
-		ret = -errno;
-	close(fd);
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0) {
-		unlink(tmp);
-		return ret;
-	}
-	dfd = open(r->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return statefile_replace(r->state_dir, REMOVED_FILE_NAME, write_users, (void *)r);
 }
 
 int removed_open(const char *state_dir, struct removed_users **ret)
