@@ -48,9 +48,13 @@ leaver=$SLEEPER
 sleep 0.2
 check "the sleepers run" alive "$victim"
 
-# --- a deletion in the middle of every pull of one refresh ---
+# --- a deletion in the middle of every pull, until the directory holds still ---
+# The churn goes on until the test stops it (fault none), not for the 4
+# pulls of one refresh only: provd retries a rejected pull on its own after
+# a random delay in [0, retry_base] (full jitter), and a retry that met a
+# still directory during the checks below would apply the deletion early.
 admin /log/clear
-fault "{\"mode\": \"churn\", \"op\": \"delete\", \"id\": \"$gone_id\", \"page\": 1, \"pulls\": 4}"
+fault "{\"mode\": \"churn\", \"op\": \"delete\", \"id\": \"$gone_id\", \"page\": 1, \"pulls\": 1000000}"
 rc=0; refresh || rc=$?
 check "inconsistent pulls: refresh fails" test $rc -ne 0
 check "it read the directory 4 times from the start" test "$(admin_get /log | grep -o 'Users?startIndex=1&' | wc -l)" -eq 4
@@ -67,6 +71,7 @@ check_eq "user000005 still served with her shell" /bin/bash "$(shell_of user0000
 check_eq "user000000 still served with her shell" /bin/bash "$(shell_of user000000)"
 
 # --- the directory holds still: the deletion is applied, only it ---
+fault '{"mode": "none"}'
 check "a consistent pull is applied" refresh
 check_eq "exactly one user deprovisioned" 1 "$(deprovisioned)"
 check "journal: it is user000000, removed" \
@@ -90,7 +95,7 @@ victim2=$SLEEPER
 sleeper 100001
 leaver2=$SLEEPER
 sleep 0.2
-fault "{\"mode\": \"churn\", \"op\": \"swap\", \"id\": \"$swap_id\", \"page\": 1, \"pulls\": 4}"
+fault "{\"mode\": \"churn\", \"op\": \"swap\", \"id\": \"$swap_id\", \"page\": 1, \"pulls\": 1000000}"
 rc=0; refresh || rc=$?
 check "delete + create between pages: refresh fails" test $rc -ne 0
 check "status: the absent user is still on the server" \
@@ -100,6 +105,7 @@ sleep 1
 check "user000006's process is untouched" alive "$victim2"
 check "user000001's process is untouched (not consistent yet)" alive "$leaver2"
 check_eq "still only user000000 deprovisioned" 1 "$(deprovisioned)"
+fault '{"mode": "none"}'
 check "the directory holds still: applied" refresh
 check "journal: user000001 removed" \
 	grep -q "PROV_EVENT=user_deprovisioned PROV_USER=user000001 .*PROV_REASON=removed" "$T/provd.log"
